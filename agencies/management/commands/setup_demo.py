@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from agencies.services import demo_admin_ensure
+
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_PASSWORD = "demo-admin-112"
+
+
+class Command(BaseCommand):
+    help = "示範環境：建立資料表、載入方案與機關，並建立示範管理者帳號（僅限 DEBUG 模式）。"
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("setup_demo 只能在 DEBUG 模式使用：正式環境不可建立固定密碼的帳號。")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("load_reference_data", stdout=self.stdout)
+        demo_admin_ensure(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD)
+        self.stdout.write(self.style.SUCCESS(f"示範管理者帳號：{DEMO_ADMIN_USERNAME}　密碼：{DEMO_ADMIN_PASSWORD}"))

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "國家廉政建設行動方案管考系統"
+admin.site.site_title = "廉政行動方案管考"
+admin.site.index_title = "系統管理"
+
+urlpatterns = [
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("measures.urls")),
+]

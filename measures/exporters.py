@@ -1,0 +1,277 @@
+"""Plan exports: the published table as XLSX and ODS, and the whole tree as JSON.
+
+Every exporter has the same contract: ``render(plan) -> ExportFile``. The
+spreadsheet layout mirrors the printed table — one row per line item, the
+strategy, measure and agency cells merged over the rows they span.
+"""
+
+import json
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, Sheet, render_ods, render_xlsx
+
+from . import selectors
+from .models import PlanVersion, TargetValue
+
+JSON_FORMAT = "anticorruption.plan/v1"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def value_items(measure) -> list[list[TargetValue]]:
+    """A measure's values grouped by printed item: the parts of a split value stay together."""
+    items: list[list[TargetValue]] = []
+    for value in measure.values.all():
+        if items and value.part and value.part > 1 and items[-1][0].text == value.text and items[-1][0].number == value.number:
+            items[-1].append(value)
+        else:
+            items.append([value])
+    return items
+
+
+def numbered(number, text: str) -> str:
+    return f"{number}. {text}" if number else text
+
+
+def value_item_text(item: list[TargetValue]) -> str:
+    first = item[0]
+    return f"{first.heading}{numbered(first.number, first.text)}"
+
+
+class PlanExporter:
+    identifier = ""
+    verbose_name = ""
+    extension = ""
+    content_type = ""
+
+    def render(self, plan: PlanVersion) -> ExportFile:
+        raise NotImplementedError
+
+    def filename(self, plan: PlanVersion) -> str:
+        return f"plan-{plan.code}.{self.extension}"
+
+
+class PlanTableExporter(PlanExporter):
+    """Base for the spreadsheet formats: builds the sheets once."""
+
+    def table_columns(self, plan: PlanVersion):
+        columns = [(_("具體策略"), 24), (_("執行措施"), 40), (_("績效目標"), 40), (_("辦理機關"), 24)]
+        if plan.has_values:
+            columns += [(_("績效衡量指標"), 36), (_("%(year)d年績效目標值") % {"year": plan.target_year}, 40)]
+        return columns
+
+    def sheets(self, plan: PlanVersion) -> list[Sheet]:
+        measures = list(selectors.plan_measures_full(plan=plan))
+        sheets = [self.plan_table(plan, measures)]
+        if plan.has_values:
+            sheets.append(self.value_details(plan, measures))
+        return sheets
+
+    def plan_table(self, plan, measures) -> Sheet:
+        sheet = Sheet(title=_("具體作為"), columns=self.table_columns(plan))
+        width = len(sheet.columns)
+        current_section, current_group, strategy_start, strategy = None, None, None, None
+
+        def close_strategy(last_row):
+            if strategy_start is not None and last_row > strategy_start:
+                sheet.merges.append((strategy_start, 0, last_row, 0))
+
+        for measure in measures:
+            section = measure.strategy.section
+            area = section.parent if section and section.parent_id else section
+            group = section if section and section.parent_id else None
+            if measure.strategy != strategy:
+                close_strategy(len(sheet.rows) - 1)
+                strategy_start = None
+            if area is not None and area != current_section:
+                row = sheet.append([f"{area.number}、{area.title}"] + [""] * (width - 1))
+                sheet.heading_rows.add(row)
+                sheet.merges.append((row, 0, row, width - 1))
+                current_section, current_group = area, None
+            if group is not None and group != current_group:
+                row = sheet.append([f"({group.number}){group.title}"] + [""] * (width - 1))
+                sheet.heading_rows.add(row)
+                sheet.merges.append((row, 0, row, width - 1))
+                current_group = group
+            first_row = len(sheet.rows)
+            columns = [
+                [numbered(t.number, t.text) for t in measure.targets.all()],
+            ]
+            if plan.has_values:
+                columns += [[numbered(i.number, i.text) for i in measure.indicators.all()], [value_item_text(item) for item in value_items(measure)]]
+            lines = list(zip_longest(*columns, fillvalue="")) or [("",) * len(columns)]
+            for index, line in enumerate(lines):
+                strategy_cell = f"{measure.strategy.label}{measure.strategy.title}" if measure.strategy != strategy else ""
+                row = [strategy_cell, f"{measure.printed_number} {measure.text}".strip() if index == 0 else "", line[0], measure.agencies_text if index == 0 else ""]
+                row += list(line[1:])
+                sheet.append(row)
+                if strategy_start is None:
+                    strategy_start, strategy = len(sheet.rows) - 1, measure.strategy
+            last_row = len(sheet.rows) - 1
+            if last_row > first_row:
+                sheet.merges += [(first_row, 1, last_row, 1), (first_row, 3, last_row, 3)]
+        close_strategy(len(sheet.rows) - 1)
+        return sheet
+
+    def value_details(self, plan, measures) -> Sheet:
+        sheet = Sheet(
+            title=_("目標值明細"),
+            columns=[
+                (_("具體策略"), 8), (_("執行措施"), 10), (_("項次"), 6), (_("分項"), 6), (_("適用機關"), 16), (_("類型"), 10),
+                (_("目標值原文"), 50), (_("數值"), 14), (_("單位"), 8), (_("比較方式"), 8), (_("等級"), 6), (_("完成期限"), 12),
+                (_("衡量指標"), 10), (_("機關分配"), 30), (_("備註"), 30),
+            ],
+            autofilter=True,
+            number_formats={7: "#,##0.##"},
+        )
+        for measure in measures:
+            for value in measure.values.all():
+                sheet.append(
+                    [
+                        measure.strategy.number,
+                        measure.printed_number or str(measure.number),
+                        value.number,
+                        value.part,
+                        value.agency.name if value.agency else "",
+                        value.get_kind_display(),
+                        value.display_text,
+                        value.quantity,
+                        value.unit,
+                        value.get_comparator_display() if value.comparator else "",
+                        value.grade,
+                        value.due_on,
+                        "、".join(str(i.number or i.position) for i in value.indicators.all()),
+                        "、".join(f"{share.agency.name} {share.figure}" for share in value.shares.all()),
+                        value.note,
+                    ]
+                )
+        return sheet
+
+
+class PlanXlsxExporter(PlanTableExporter):
+    identifier = "xlsx"
+    verbose_name = gettext_lazy("Excel 活頁簿（XLSX）")
+    extension = "xlsx"
+    content_type = XLSX_CONTENT_TYPE
+
+    def render(self, plan):
+        return ExportFile(self.filename(plan), self.content_type, render_xlsx(self.sheets(plan)))
+
+
+class PlanOdsExporter(PlanTableExporter):
+    identifier = "ods"
+    verbose_name = gettext_lazy("ODF 試算表（ODS）")
+    extension = "ods"
+    content_type = ODS_CONTENT_TYPE
+
+    def render(self, plan):
+        return ExportFile(self.filename(plan), self.content_type, render_ods(self.sheets(plan)))
+
+
+class PlanJsonExporter(PlanExporter):
+    """The full tree; the format is documented in README ("Plan JSON format")."""
+
+    identifier = "json"
+    verbose_name = gettext_lazy("JSON（完整資料結構）")
+    extension = "json"
+    content_type = "application/json"
+
+    def render(self, plan):
+        content = json.dumps(self.tree(plan), ensure_ascii=False, indent=2, sort_keys=False)
+        return ExportFile(self.filename(plan), self.content_type, content.encode("utf-8"))
+
+    def tree(self, plan) -> dict:
+        measures = list(selectors.plan_measures_full(plan=plan))
+        strategies = {}
+        for measure in measures:
+            strategy = measure.strategy
+            if strategy.pk not in strategies:
+                section = strategy.section
+                strategies[strategy.pk] = {
+                    "number": strategy.number,
+                    "printed_number": strategy.printed_number,
+                    "section": [section.parent.number, section.number] if section and section.parent_id else ([section.number] if section else []),
+                    "title": strategy.title,
+                    "measures": [],
+                }
+            strategies[strategy.pk]["measures"].append(self.measure(measure))
+        return {
+            "format": JSON_FORMAT,
+            "exported_at": timezone.now().isoformat(timespec="seconds"),
+            "plan": {
+                "code": plan.code,
+                "title": plan.title,
+                "subtitle": plan.subtitle,
+                "approved_on": plan.approved_on.isoformat() if plan.approved_on else None,
+                "first_year": plan.first_year,
+                "last_year": plan.last_year,
+                "status": plan.status,
+                "target_year": plan.target_year,
+                "basis": plan.basis,
+                "preamble": plan.preamble,
+                "goals": [{"number": g.number, "title": g.title, "text": g.text} for g in plan.goals.all()],
+                "provisions": plan.provisions,
+                "sections": [
+                    {"number": s.number, "title": s.title, "groups": [{"number": g.number, "title": g.title} for g in s.children.all()]}
+                    for s in plan.sections.filter(parent=None).prefetch_related("children")
+                ],
+                "strategies": list(strategies.values()),
+            },
+        }
+
+    @staticmethod
+    def measure(measure) -> dict:
+        return {
+            "number": measure.number,
+            "printed_number": measure.printed_number,
+            "text": measure.text,
+            "agencies_text": measure.agencies_text,
+            "agencies": [
+                {
+                    "role": a.role,
+                    "agency": a.agency.name,
+                    "printed_name": a.printed_name,
+                    "target": a.target.number if a.target else None,
+                }
+                for a in measure.assignments.all()
+            ],
+            "targets": [{"number": t.number, "text": t.text} for t in measure.targets.all()],
+            "indicators": [
+                {"number": i.number, "text": i.text, "frequency": i.frequency, "aggregation": i.aggregation} for i in measure.indicators.all()
+            ],
+            "values": [
+                {
+                    "year": v.year,
+                    "number": v.number,
+                    "part": v.part,
+                    "heading": v.heading,
+                    "agency": v.agency.name if v.agency else None,
+                    "text": v.text,
+                    "part_text": v.part_text,
+                    "kind": v.kind,
+                    "figure": v.figure,
+                    "quantity": str(v.quantity.normalize()) if v.quantity is not None else None,
+                    "unit": v.unit,
+                    "comparator": v.comparator or None,
+                    "grade": v.grade or None,
+                    "due_on": v.due_on.isoformat() if v.due_on else None,
+                    "indicators": [i.number or i.position for i in v.indicators.all()],
+                    "breakdown": [{"agency": s.agency.name, "figure": s.figure, "quantity": str(s.quantity.normalize())} for s in v.shares.all()],
+                    "note": v.note,
+                }
+                for v in measure.values.all()
+            ],
+        }
+
+
+EXPORTERS = {exporter.identifier: exporter for exporter in (PlanXlsxExporter(), PlanOdsExporter(), PlanJsonExporter())}

@@ -1,0 +1,425 @@
+"""Load a plan data file (fixtures/plan-*.yaml, format in fixtures/README.md).
+
+The whole file is checked and turned into rows first; only then are they
+written, in one transaction, touching only rows that differ. Loading the same
+file twice therefore changes nothing, and a bad file changes nothing either.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from agencies.loaders import AgencyDirectory
+from agencies.naming import UnknownAgencyName
+from anticorruption.datafiles import DataFileError, FieldReader, LoadStats, read_yaml, require_unique, sync_rows
+
+from .models import (
+    AgencyAssignment,
+    Goal,
+    Indicator,
+    Measure,
+    PerformanceTarget,
+    PlanVersion,
+    Section,
+    Strategy,
+    TargetValue,
+    TargetValueIndicator,
+    TargetValueShare,
+    breakdown_sum_error,
+)
+from .numbers import FigureError, parse_figure
+
+PLAN_KEYS = {
+    "code", "title", "subtitle", "approved_on", "first_year", "last_year", "status", "target_year",
+    "basis", "preamble", "goals", "provisions", "sections", "strategies",
+}
+STRATEGY_KEYS = {"number", "printed_number", "section", "title", "measures"}
+MEASURE_KEYS = {"number", "printed_number", "text", "agencies_text", "agencies", "targets", "indicators", "values"}
+VALUE_FIGURE_KEYS = {"kind", "figure", "comparator", "grade", "due", "breakdown"}
+VALUE_KEYS = {"number", "heading", "agency", "text", "indicators", "note", "parts"} | VALUE_FIGURE_KEYS
+PART_KEYS = {"text", "note"} | VALUE_FIGURE_KEYS
+PART_DEFAULT_KEYS = {"kind", "comparator"}
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+@dataclass
+class MeasureRows:
+    """Everything one measure contributes, ready to write."""
+
+    strategy_key: tuple
+    fields: dict
+    targets: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    values: list[dict] = field(default_factory=list)  # each: fields + "shares" + "indicator_positions"
+    assignments: list[dict] = field(default_factory=list)  # each: fields + "target_position"
+
+
+class PlanFile:
+    """One plan file, read and validated; ``write()`` puts it in the database."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.agencies = AgencyDirectory()
+        data = read_yaml(self.path)
+        plan = FieldReader(self.path, _("方案"), data, PLAN_KEYS)
+        self.plan_fields = {
+            "title": plan.text("title"),
+            "subtitle": plan.text("subtitle", required=False),
+            "approved_on": plan.date("approved_on"),
+            "first_year": plan.integer("first_year"),
+            "last_year": plan.integer("last_year", required=False),
+            "status": plan.choice("status", PlanVersion.Status),
+            "target_year": plan.integer("target_year", required=False),
+            "basis": plan.text("basis", required=False),
+            "preamble": plan.text("preamble", required=False),
+            "provisions": self._provisions(plan),
+        }
+        self.code = str(data.get("code") or "").strip()
+        if not self.code:
+            plan.fail(_("缺少欄位 code。"))
+        if self.plan_fields["last_year"] and self.plan_fields["last_year"] < self.plan_fields["first_year"]:
+            plan.fail(_("結束年度不可早於起始年度。"))
+        self.goals = self._goals(plan)
+        self.sections = self._sections(plan)
+        self.strategies, self.measures = self._strategies(plan)
+
+    # -- reading --------------------------------------------------------
+
+    def _reader(self, entry, data, keys):
+        return FieldReader(self.path, entry, data, keys)
+
+    def _provisions(self, plan):
+        provisions = []
+        for index, raw in enumerate(plan.items("provisions"), start=1):
+            reader = self._reader(_("其他規定第 %(n)d 段") % {"n": index}, raw, {"heading", "items"})
+            items = reader.items("items")
+            if not all(isinstance(item, str) for item in items):
+                reader.fail(_("規定內容應為文字。"))
+            provisions.append({"heading": reader.text("heading"), "items": [item.strip() for item in items]})
+        return provisions
+
+    def _goals(self, plan):
+        goals = []
+        for raw in plan.items("goals"):
+            reader = self._reader(_("目標"), raw, {"number", "title", "text"})
+            goals.append({"number": reader.integer("number"), "title": reader.text("title"), "text": reader.text("text", required=False)})
+        require_unique(plan, [goal["number"] for goal in goals], _("目標"))
+        return goals
+
+    def _sections(self, plan):
+        sections = []
+        for raw in plan.items("sections"):
+            reader = self._reader(_("面向"), raw, {"number", "title", "groups"})
+            number = reader.integer("number")
+            reader.entry = _("面向 %(n)d") % {"n": number}
+            groups = []
+            for raw_group in reader.items("groups"):
+                group = self._reader(reader.entry, raw_group, {"number", "title"})
+                groups.append({"number": group.integer("number"), "title": group.text("title")})
+            require_unique(reader, [group["number"] for group in groups], _("分項"))
+            sections.append({"number": number, "title": reader.text("title"), "groups": groups})
+        require_unique(plan, [section["number"] for section in sections], _("面向"))
+        return sections
+
+    def _section_path(self, reader, raw_path):
+        if raw_path in (None, []):
+            if self.sections:
+                reader.fail(_("此版本分為面向，具體策略須註明所屬面向（section）。"))
+            return ()
+        if not isinstance(raw_path, list) or not 1 <= len(raw_path) <= 2:
+            reader.fail(_("section 應為 [面向] 或 [面向, 分項]。"))
+        area = next((s for s in self.sections if s["number"] == raw_path[0]), None)
+        if area is None:
+            reader.fail(_("找不到面向 %(n)s。") % {"n": raw_path[0]})
+        if len(raw_path) == 2 and not any(g["number"] == raw_path[1] for g in area["groups"]):
+            reader.fail(_("面向 %(area)s 下找不到分項 %(group)s。") % {"area": raw_path[0], "group": raw_path[1]})
+        return tuple(raw_path)
+
+    def _strategies(self, plan):
+        strategies, measures = [], []
+        raw_strategies = plan.items("strategies")
+        if not raw_strategies:
+            plan.fail(_("方案沒有任何具體策略。"))
+        for position, raw in enumerate(raw_strategies, start=1):
+            reader = self._reader(_("第 %(n)d 個具體策略") % {"n": position}, raw, STRATEGY_KEYS)
+            number = reader.integer("number")
+            reader.entry = _("具體策略 %(n)d") % {"n": number}
+            section_path = self._section_path(reader, raw.get("section"))
+            key = (section_path, number)
+            strategies.append(
+                {
+                    "key": key,
+                    "entry": reader.entry,
+                    "fields": {
+                        "number": number,
+                        "printed_number": reader.text("printed_number", required=False),
+                        "title": reader.text("title"),
+                        "position": position,
+                    },
+                }
+            )
+            raw_measures = reader.items("measures")
+            if not raw_measures:
+                reader.fail(_("具體策略沒有任何執行措施。"))
+            for raw_measure in raw_measures:
+                measures.append(self._measure(reader.entry, key, raw_measure))
+            require_unique(reader, [m.fields["number"] for m in measures if m.strategy_key == key], _("執行措施"))
+        keys = [s["key"] for s in strategies]
+        duplicates = {k for k in keys if keys.count(k) > 1}
+        if duplicates:
+            plan.fail(_("具體策略編號重複：%(numbers)s。") % {"numbers": "、".join(str(k[1]) for k in sorted(duplicates))})
+        return strategies, measures
+
+    def _measure(self, strategy_entry, strategy_key, raw):
+        reader = self._reader(_("%(strategy)s 的執行措施") % {"strategy": strategy_entry}, raw, MEASURE_KEYS)
+        number = reader.integer("number")
+        printed = reader.text("printed_number", required=False)
+        reader.entry = f"{strategy_entry} › " + _("執行措施 %(n)s") % {"n": printed or number}
+        rows = MeasureRows(
+            strategy_key=strategy_key,
+            fields={
+                "number": number,
+                "printed_number": printed,
+                "text": reader.text("text"),
+                "agencies_text": reader.text("agencies_text", required=False),
+            },
+        )
+        for position, raw_target in enumerate(reader.items("targets"), start=1):
+            target = self._reader(f"{reader.entry} › " + _("績效目標 %(n)d") % {"n": position}, raw_target, {"number", "text"})
+            rows.targets.append({"position": position, "number": target.integer("number", required=False), "text": target.text("text")})
+        require_unique(reader, [t["number"] for t in rows.targets], _("績效目標"))
+        for position, raw_indicator in enumerate(reader.items("indicators"), start=1):
+            indicator = self._reader(
+                f"{reader.entry} › " + _("績效衡量指標 %(n)d") % {"n": position}, raw_indicator, {"number", "text", "frequency", "aggregation"}
+            )
+            rows.indicators.append(
+                {
+                    "position": position,
+                    "number": indicator.integer("number", required=False),
+                    "text": indicator.text("text"),
+                    "frequency": indicator.choice("frequency", Indicator.Frequency, default=Indicator.Frequency.QUARTERLY),
+                    "aggregation": indicator.choice("aggregation", Indicator.Aggregation, default=Indicator.Aggregation.SUM),
+                }
+            )
+        require_unique(reader, [i["number"] for i in rows.indicators], _("績效衡量指標"))
+        rows.assignments = self._assignments(reader, raw, rows)
+        if reader.items("values") and self.plan_fields["target_year"] is None:
+            reader.fail(_("此版本未設定目標值年度（target_year），不可有目標值。"))
+        position = 0
+        for index, raw_value in enumerate(reader.items("values"), start=1):
+            for value in self._value_rows(reader, index, raw_value, rows):
+                position += 1
+                value["fields"]["position"] = position
+                rows.values.append(value)
+        return rows
+
+    def _target_position(self, reader, rows, number):
+        for target in rows.targets:
+            if target["number"] == number:
+                return target["position"]
+        reader.fail(_("找不到績效目標 %(n)s。") % {"n": number})
+
+    def _assignments(self, measure_reader, raw, rows):
+        assignments, seen = [], {}
+        for index, raw_group in enumerate(measure_reader.items("agencies"), start=1):
+            reader = self._reader(f"{measure_reader.entry} › " + _("辦理機關第 %(n)d 組") % {"n": index}, raw_group, {"role", "names", "targets"})
+            role = reader.choice("role", AgencyAssignment.Role)
+            names = reader.items("names")
+            if not names or not all(isinstance(name, str) and name.strip() for name in names):
+                reader.fail(_("辦理機關名稱應為非空白文字清單。"))
+            target_positions = [self._target_position(reader, rows, n) for n in reader.items("targets")] or [None]
+            for printed in names:
+                for agency in self._resolve(reader, printed):
+                    for target_position in target_positions:
+                        slot = (target_position, agency.pk)
+                        if slot in seen:
+                            reader.fail(_("機關「%(agency)s」重複列出（「%(first)s」與「%(second)s」）。") % {"agency": agency.name, "first": seen[slot], "second": printed})
+                        seen[slot] = printed
+                        assignments.append(
+                            {"agency_id": agency.pk, "role": role, "printed_name": printed.strip(), "target_position": target_position, "position": len(assignments) + 1}
+                        )
+        return assignments
+
+    def _resolve(self, reader, printed):
+        try:
+            return self.agencies.resolve(printed)
+        except UnknownAgencyName:
+            reader.fail(_("不認得的機關名稱「%(name)s」（請先在 fixtures/agencies.yaml 加入名稱或別名）。") % {"name": printed})
+
+    def _single_agency(self, reader, printed):
+        if not printed:
+            return None
+        bodies = self._resolve(reader, printed)
+        if len(bodies) != 1:
+            reader.fail(_("「%(name)s」指向 %(count)d 個機關，此處只能指一個。") % {"name": printed, "count": len(bodies)})
+        return bodies[0]
+
+    def _value_rows(self, measure_reader, index, raw, rows):
+        reader = self._reader(f"{measure_reader.entry} › " + _("目標值第 %(n)d 項") % {"n": index}, raw, VALUE_KEYS)
+        text = reader.text("text")
+        agency = self._single_agency(reader, reader.text("agency", required=False))
+        indicator_positions = []
+        for number in reader.items("indicators"):
+            match = next((i["position"] for i in rows.indicators if i["number"] == number), None)
+            if match is None:
+                reader.fail(_("找不到績效衡量指標 %(n)s。") % {"n": number})
+            indicator_positions.append(match)
+        common = {
+            "number": reader.integer("number", required=False),
+            "heading": reader.text("heading", required=False),
+            "agency_id": agency.pk if agency else None,
+            "text": text,
+        }
+        raw_parts = reader.items("parts")
+        if raw_parts:
+            if any(raw.get(key) for key in VALUE_FIGURE_KEYS - PART_DEFAULT_KEYS):
+                reader.fail(_("有 parts 的目標值，數值應寫在各分項中。"))
+            defaults = {key: raw[key] for key in PART_DEFAULT_KEYS if raw.get(key)}
+            if len(raw_parts) < 2:
+                reader.fail(_("parts 至少要有兩個分項。"))
+            figures = []
+            for part_number, raw_part in enumerate(raw_parts, start=1):
+                if isinstance(raw_part, dict):
+                    raw_part = {**defaults, **raw_part}  # kind and comparator may be given once for all parts
+                part = self._reader(f"{reader.entry} › " + _("分項 %(n)d") % {"n": part_number}, raw_part, PART_KEYS)
+                part_text = part.text("text")
+                if _compact(part_text) not in _compact(text):
+                    part.fail(_("分項文字「%(part)s」不在目標值原文中。") % {"part": part_text})
+                fields = {**common, "part": part_number, "part_text": part_text, "note": part.text("note", required=False)}
+                figures.append(self._figure(part, fields, part_text, reader.text("note", required=False)))
+            for figure in figures:
+                figure["indicator_positions"] = indicator_positions
+            return figures
+        fields = {**common, "part": None, "part_text": "", "note": reader.text("note", required=False)}
+        figure = self._figure(reader, fields, text, "")
+        figure["indicator_positions"] = indicator_positions
+        return [figure]
+
+    def _figure(self, reader, fields, text, inherited_note):
+        kind = reader.choice("kind", TargetValue.Kind)
+        figure_text = reader.text("figure", required=False)
+        fields.update(
+            kind=kind, figure=figure_text, quantity=None, unit="", comparator="", grade=reader.text("grade", required=False), due_on=reader.date("due"),
+        )
+        if inherited_note and not fields["note"]:
+            fields["note"] = inherited_note
+        shares = []
+        if kind in TargetValue.NUMERIC_KINDS:
+            if not figure_text:
+                reader.fail(_("%(kind)s類目標值須有 figure（原文中的數值與單位）。") % {"kind": TargetValue.Kind(kind).label})
+            parsed = self._parse(reader, figure_text)
+            fields.update(quantity=parsed.quantity, unit=parsed.unit, comparator=reader.choice("comparator", TargetValue.Comparator, default="at_least"))
+            if fields["kind"] == TargetValue.Kind.RATIO and parsed.unit == "%" and parsed.quantity > 100:
+                reader.fail(_("百分比不可超過 100%。"))
+            shares = self._shares(reader, parsed)
+        else:
+            for key in ("figure", "comparator", "breakdown"):
+                if raw_value := reader.data.get(key):
+                    reader.fail(_("%(kind)s類目標值不可有 %(key)s（「%(value)s」）。") % {"kind": TargetValue.Kind(kind).label, "key": key, "value": raw_value})
+        if figure_text and _compact(figure_text) not in _compact(text):
+            reader.fail(_("figure「%(figure)s」不在原文「%(text)s」中。") % {"figure": figure_text, "text": text})
+        if kind == TargetValue.Kind.GRADE and not fields["grade"]:
+            reader.fail(_("等級類目標值須有 grade。"))
+        if kind != TargetValue.Kind.GRADE and fields["grade"]:
+            reader.fail(_("只有等級類目標值可有 grade。"))
+        if kind != TargetValue.Kind.MILESTONE and fields["due_on"]:
+            reader.fail(_("只有里程碑類目標值可有 due（完成期限）。"))
+        return {"fields": fields, "shares": shares}
+
+    def _parse(self, reader, figure_text):
+        try:
+            return parse_figure(figure_text)
+        except FigureError:
+            reader.fail(_("無法解讀數值「%(figure)s」。") % {"figure": figure_text})
+
+    def _shares(self, reader, parsed):
+        shares = []
+        for position, raw_share in enumerate(reader.items("breakdown"), start=1):
+            share = self._reader(f"{reader.entry} › " + _("機關分配 %(n)d") % {"n": position}, raw_share, {"agency", "figure"})
+            agency = self._single_agency(share, share.text("agency"))
+            share_figure = self._parse(share, share.text("figure"))
+            if share_figure.unit != parsed.unit:
+                share.fail(_("分配單位「%(unit)s」與目標值單位「%(total)s」不同。") % {"unit": share_figure.unit, "total": parsed.unit})
+            if any(s["agency_id"] == agency.pk for s in shares):
+                share.fail(_("機關「%(agency)s」重複分配。") % {"agency": agency.name})
+            shares.append({"agency_id": agency.pk, "position": position, "figure": share.text("figure"), "quantity": share_figure.quantity})
+        if error := breakdown_sum_error(parsed.quantity, [s["quantity"] for s in shares]):
+            reader.fail(str(error))
+        return shares
+
+    # -- writing --------------------------------------------------------
+
+    def write(self) -> tuple[PlanVersion, LoadStats]:
+        stats = LoadStats()
+        try:
+            with transaction.atomic():
+                plan = self._write(stats)
+        except IntegrityError as error:
+            raise DataFileError(self.path, "", _("資料庫拒絕寫入：%(error)s") % {"error": error}) from None
+        return plan, stats
+
+    def _write(self, stats):
+        if self.plan_fields["status"] == PlanVersion.Status.IN_FORCE:
+            # Loading a new version in force supersedes the previous one.
+            for other in PlanVersion.objects.filter(status=PlanVersion.Status.IN_FORCE).exclude(code=self.code):
+                other.status = PlanVersion.Status.SUPERSEDED
+                other.save(update_fields=["status"])
+                stats.updated[str(PlanVersion._meta.verbose_name)] += 1
+        plan = sync_rows(PlanVersion, {}, ("code",), [{"code": self.code, **self.plan_fields}], stats, delete_missing=False)[(self.code,)]
+        sync_rows(Goal, {"plan": plan}, ("number",), self.goals, stats)
+        section_ids = self._write_sections(plan, stats)
+        strategy_rows = [{**s["fields"], "section_id": section_ids[s["key"][0]]} for s in self.strategies]
+        strategies = sync_rows(Strategy, {"plan": plan}, ("section_id", "number"), strategy_rows, stats)
+        measure_objects = {}
+        for strategy in self.strategies:
+            strategy_obj = strategies[(section_ids[strategy["key"][0]], strategy["key"][1])]
+            rows = [m.fields for m in self.measures if m.strategy_key == strategy["key"]]
+            measure_objects.update(
+                {(strategy["key"], number): obj for (number,), obj in sync_rows(Measure, {"strategy": strategy_obj}, ("number",), rows, stats).items()}
+            )
+        for rows in self.measures:
+            self._write_measure(measure_objects[(rows.strategy_key, rows.fields["number"])], rows, stats)
+        return plan
+
+    def _write_sections(self, plan, stats):
+        ids = {(): None}
+        areas = sync_rows(
+            Section, {"plan": plan, "parent": None}, ("number",),
+            [{"number": s["number"], "title": s["title"], "kind": Section.Kind.AREA} for s in self.sections], stats,
+        )
+        for section in self.sections:
+            area = areas[(section["number"],)]
+            ids[(section["number"],)] = area.pk
+            groups = sync_rows(
+                Section, {"plan": plan, "parent": area}, ("number",),
+                [{"number": g["number"], "title": g["title"], "kind": Section.Kind.GROUP} for g in section["groups"]], stats,
+            )
+            for (number,), group in groups.items():
+                ids[(section["number"], number)] = group.pk
+        return ids
+
+    def _write_measure(self, measure, rows: MeasureRows, stats):
+        targets = {key[0]: obj.pk for key, obj in sync_rows(PerformanceTarget, {"measure": measure}, ("position",), rows.targets, stats).items()}
+        indicators = {key[0]: obj.pk for key, obj in sync_rows(Indicator, {"measure": measure}, ("position",), rows.indicators, stats).items()}
+        assignment_rows = [
+            {**{k: v for k, v in a.items() if k != "target_position"}, "target_id": targets.get(a["target_position"])} for a in rows.assignments
+        ]
+        sync_rows(AgencyAssignment, {"measure": measure}, ("target_id", "agency_id"), assignment_rows, stats)
+        year = self.plan_fields["target_year"]
+        if year is None:
+            return
+        # Scoped to this file's year: values of other years come from other files.
+        values = sync_rows(TargetValue, {"measure": measure, "year": year}, ("position",), [v["fields"] for v in rows.values], stats)
+        for value in rows.values:
+            obj = values[(value["fields"]["position"],)]
+            sync_rows(TargetValueShare, {"value": obj}, ("agency_id",), value["shares"], stats)
+            sync_rows(TargetValueIndicator, {"value": obj}, ("indicator_id",), [{"indicator_id": indicators[p]} for p in value["indicator_positions"]], stats)
+
+
+def load_plan(path) -> tuple[PlanVersion, LoadStats]:
+    return PlanFile(path).write()

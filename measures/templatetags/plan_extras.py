@@ -1,0 +1,68 @@
+"""Template filters for ROC (民國) years and plan figures."""
+
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from measures.numbers import format_quantity
+from measures.years import roc_label
+
+register = template.Library()
+
+
+@register.filter
+def roc_year(year):
+    """112 → 「民國112年（2023）」."""
+    return roc_label(year)
+
+
+@register.filter
+def quantity(value):
+    return format_quantity(value)
+
+
+@register.filter
+def roc_date(value):
+    """2023-11-30 → 「民國112年11月30日」."""
+    if not value:
+        return ""
+    return _("民國%(year)d年%(month)d月%(day)d日") % {"year": value.year - 1911, "month": value.month, "day": value.day}
+
+
+@register.filter
+def highlight(text, terms):
+    """Wrap each search term in <mark>, escaping everything else."""
+    text = text or ""
+    terms = [term for term in (terms or []) if term]
+    if not terms:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    pieces, last = [], 0
+    for match in pattern.finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(f"<mark>{escape(match.group())}</mark>")
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return mark_safe("".join(pieces))
+
+
+@register.inclusion_tag("includes/target_value.html")
+def target_value(value, show_text=True):
+    return {"value": value, "show_text": show_text}
+
+
+@register.filter
+def assignment_groups(measure):
+    from measures.selectors import assignment_groups as group
+
+    return group(measure.assignments.all())
+
+
+@register.filter
+def value_items(measure):
+    from measures.exporters import value_items as items
+
+    return items(measure)

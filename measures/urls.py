@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "measures"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("plans/<slug:code>/", views.plan_overview, name="plan"),
+    path("plans/<slug:code>/strategies/<int:pk>/", views.strategy_detail, name="strategy"),
+    path("plans/<slug:code>/measures/<int:pk>/", views.measure_detail, name="measure"),
+    path("plans/<slug:code>/search/", views.plan_search, name="search"),
+    path("plans/<slug:code>/agencies/", views.agency_list, name="agencies"),
+    path("plans/<slug:code>/agencies/<int:pk>/", views.agency_detail, name="agency"),
+    path("plans/<slug:code>/export.<slug:fmt>", views.plan_export, name="export"),
+]

@@ -1,0 +1,59 @@
+"""Shared fixtures: the reference data (both plan versions and the agency
+registry) is loaded once into the test database and every test runs inside a
+transaction that is rolled back."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", stdout=io.StringIO())
+
+
+@pytest.fixture
+def plan112(db):
+    from measures.models import PlanVersion
+
+    return PlanVersion.objects.get(code="112")
+
+
+@pytest.fixture
+def plan101(db):
+    from measures.models import PlanVersion
+
+    return PlanVersion.objects.get(code="101")
+
+
+@pytest.fixture
+def reader(db, django_user_model):
+    """A signed-in user with no special rights: plan pages are open to every user."""
+    return django_user_model.objects.create_user(username="reader", password="reader-password-123")
+
+
+@pytest.fixture
+def reader_client(client, reader):
+    client.force_login(reader)
+    return client
+
+
+def find_measure(plan, strategy_number, printed_number):
+    from measures.models import Measure
+
+    return Measure.objects.get(strategy__plan=plan, strategy__number=strategy_number, printed_number=printed_number)
+
+
+@pytest.fixture
+def artifacts_dir():
+    """Screenshots and downloads that a person can look at after the run."""
+    path = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
