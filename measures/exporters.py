@@ -17,6 +17,7 @@ from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, She
 
 from . import selectors
 from .models import PlanVersion, TargetValue
+from .numbers import chinese_numeral
 
 JSON_FORMAT = "anticorruption.plan/v1"
 
@@ -94,12 +95,12 @@ class PlanTableExporter(PlanExporter):
                 close_strategy(len(sheet.rows) - 1)
                 strategy_start = None
             if area is not None and area != current_section:
-                row = sheet.append([f"{area.number}、{area.title}"] + [""] * (width - 1))
+                row = sheet.append([f"{chinese_numeral(area.number)}、{area.title}"] + [""] * (width - 1))
                 sheet.heading_rows.add(row)
                 sheet.merges.append((row, 0, row, width - 1))
                 current_section, current_group = area, None
             if group is not None and group != current_group:
-                row = sheet.append([f"({group.number}){group.title}"] + [""] * (width - 1))
+                row = sheet.append([f"({chinese_numeral(group.number)}){group.title}"] + [""] * (width - 1))
                 sheet.heading_rows.add(row)
                 sheet.merges.append((row, 0, row, width - 1))
                 current_group = group

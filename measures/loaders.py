@@ -151,6 +151,8 @@ class PlanFile:
             reader.entry = _("具體策略 %(n)d") % {"n": number}
             section_path = self._section_path(reader, raw.get("section"))
             key = (section_path, number)
+            if any(strategy["key"] == key for strategy in strategies):
+                plan.fail(_("具體策略編號重複：%(numbers)s。") % {"numbers": number})
             strategies.append(
                 {
                     "key": key,
@@ -169,10 +171,6 @@ class PlanFile:
             for raw_measure in raw_measures:
                 measures.append(self._measure(reader.entry, key, raw_measure))
             require_unique(reader, [m.fields["number"] for m in measures if m.strategy_key == key], _("執行措施"))
-        keys = [s["key"] for s in strategies]
-        duplicates = {k for k in keys if keys.count(k) > 1}
-        if duplicates:
-            plan.fail(_("具體策略編號重複：%(numbers)s。") % {"numbers": "、".join(str(k[1]) for k in sorted(duplicates))})
         return strategies, measures
 
     def _measure(self, strategy_entry, strategy_key, raw):

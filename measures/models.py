@@ -159,6 +159,11 @@ class Strategy(models.Model):
         """一、 in the 112 plan; the printed 1. or (一) in older ones."""
         return self.printed_number or f"{chinese_numeral(self.number)}、"
 
+    @property
+    def short_label(self):
+        """七 or (一): for breadcrumbs and citations."""
+        return self.printed_number.rstrip(".") or chinese_numeral(self.number)
+
     def get_absolute_url(self):
         return reverse("measures:strategy", args=[self.plan.code, self.pk])
 

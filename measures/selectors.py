@@ -38,7 +38,7 @@ def _measure_detail_prefetches():
 def strategies_with_counts(*, plan: PlanVersion) -> QuerySet[Strategy]:
     return (
         Strategy.objects.filter(plan=plan)
-        .select_related("section__parent")
+        .select_related("plan", "section__parent")
         .annotate(
             measure_count=Count("measures", distinct=True),
             indicator_count=Count("measures__indicators", distinct=True),
@@ -89,7 +89,7 @@ def strategy_get(*, plan: PlanVersion, pk: int) -> Strategy:
 
 
 def strategy_measures(*, strategy: Strategy) -> QuerySet[Measure]:
-    return strategy.measures.prefetch_related(*_measure_detail_prefetches()).order_by("number")
+    return strategy.measures.select_related("strategy__plan").prefetch_related(*_measure_detail_prefetches()).order_by("number")
 
 
 def measure_get(*, plan: PlanVersion, pk: int) -> Measure:
@@ -111,7 +111,7 @@ def measure_neighbours(*, measure: Measure) -> tuple[Measure | None, Measure | N
     siblings = list(Measure.objects.filter(strategy__plan_id=measure.strategy.plan_id).order_by("strategy__position", "number").values_list("pk", flat=True))
     index = siblings.index(measure.pk)
     ids = (siblings[index - 1] if index > 0 else None, siblings[index + 1] if index + 1 < len(siblings) else None)
-    found = Measure.objects.select_related("strategy").in_bulk([pk for pk in ids if pk])
+    found = Measure.objects.select_related("strategy__plan").in_bulk([pk for pk in ids if pk])
     return tuple(found.get(pk) for pk in ids)
 
 
@@ -142,7 +142,7 @@ def plan_search(*, plan: PlanVersion, query: str) -> QuerySet[Measure]:
         for lookup in SEARCH_FIELDS.values():
             any_field |= Q(**{f"{lookup}__icontains": term})
         measures = measures.filter(pk__in=Measure.objects.filter(any_field).values("pk"))
-    return measures.select_related("strategy").prefetch_related("targets", "indicators", "values").order_by("strategy__position", "number")
+    return measures.select_related("strategy__plan").prefetch_related("targets", "indicators", "values").order_by("strategy__position", "number")
 
 
 def agency_get(*, pk: int) -> Agency:
@@ -174,7 +174,7 @@ def agency_duties(*, plan: PlanVersion, agency: Agency) -> list[AgencyDuty]:
     """What an agency leads or assists in a version, and the values that name it."""
     assignments = (
         AgencyAssignment.objects.filter(agency=agency, measure__strategy__plan=plan)
-        .select_related("measure__strategy", "target")
+        .select_related("measure__strategy__plan", "target")
         .order_by("measure__strategy__position", "measure__number", "position")
     )
     values = TargetValue.objects.filter(Q(agency=agency) | Q(shares__agency=agency), measure__strategy__plan=plan).distinct().prefetch_related("shares__agency")
@@ -192,7 +192,7 @@ def agency_duties(*, plan: PlanVersion, agency: Agency) -> list[AgencyDuty]:
         if assignment.target:
             targets.append(assignment.target.number or assignment.target.position)
     if values_by_measure:  # values naming the agency on a measure it is not assigned to
-        for measure in Measure.objects.filter(pk__in=values_by_measure).select_related("strategy"):
+        for measure in Measure.objects.filter(pk__in=values_by_measure).select_related("strategy__plan"):
             duties[measure.pk] = AgencyDuty(measure=measure, roles=[], values=values_by_measure[measure.pk])
     return sorted(duties.values(), key=lambda duty: (duty.measure.strategy.position, duty.measure.number))
 

@@ -7,7 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from measures.numbers import format_quantity
+from measures.numbers import chinese_numeral, format_quantity
 from measures.years import roc_label
 
 register = template.Library()
@@ -66,3 +66,9 @@ def value_items(measure):
     from measures.exporters import value_items as items
 
     return items(measure)
+
+
+@register.filter
+def cn(number):
+    """1 → 一."""
+    return chinese_numeral(int(number))
