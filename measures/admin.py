@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from .models import (
     AgencyAssignment,
@@ -12,6 +14,7 @@ from .models import (
     TargetValue,
     TargetValueIndicator,
     TargetValueShare,
+    breakdown_sum_error,
 )
 
 
@@ -83,8 +86,21 @@ class IndicatorAdmin(admin.ModelAdmin):
     search_help_text = "依指標文字搜尋"
 
 
+class TargetValueShareFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        quantities = [
+            form.cleaned_data["quantity"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("quantity") is not None
+        ]
+        if self.instance.quantity is not None and (error := breakdown_sum_error(self.instance.quantity, quantities)):
+            raise ValidationError(error)
+
+
 class TargetValueShareInline(admin.TabularInline):
     model = TargetValueShare
+    formset = TargetValueShareFormSet
     extra = 0
     autocomplete_fields = ["agency"]
 

@@ -157,6 +157,8 @@ class Strategy(models.Model):
     @property
     def label(self):
         """一、 in the 112 plan; the printed 1. or (一) in older ones."""
+        if self.printed_number.endswith("."):
+            return f"{self.printed_number} "
         return self.printed_number or f"{chinese_numeral(self.number)}、"
 
     @property

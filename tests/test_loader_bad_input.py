@@ -202,3 +202,44 @@ def test_bad_agency_file_is_refused_and_changes_nothing(tmp_path, case, plan112)
     with pytest.raises(DataFileError, match=problem):
         load_agencies(path)
     assert (sorted(map(repr, Agency.objects.values_list())), sorted(map(repr, AgencyName.objects.values_list()))) == before
+
+
+def test_breakdown_must_add_up_in_the_database(plan112):
+    """On PostgreSQL a constraint trigger refuses shares that do not add up to the value."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the breakdown trigger exists on PostgreSQL only; SQLite relies on validation")
+    share = TargetValueShare.objects.filter(value__measure__strategy__plan=plan112).first()
+    share.quantity += 1
+    with pytest.raises(IntegrityError, match="targetvalue_breakdown_sums_to_total|各機關分配數合計"):
+        with transaction.atomic():
+            share.save()
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS targetvalue_breakdown_sums_to_total IMMEDIATE")
+
+
+def test_admin_refuses_a_breakdown_that_does_not_add_up(admin_client, plan112):
+    from django.urls import reverse
+
+    value = TargetValue.objects.filter(measure__strategy__plan=plan112, shares__isnull=False).distinct().first()
+    shares = list(value.shares.order_by("position"))
+    url = reverse("admin:measures_targetvalue_change", args=[value.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: field.value() for name, field in ((n, form[n]) for n in form.fields)}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data.update({
+        "shares-TOTAL_FORMS": len(shares), "shares-INITIAL_FORMS": len(shares), "shares-MIN_NUM_FORMS": 0, "shares-MAX_NUM_FORMS": 1000,
+        "targetvalueindicator_set-TOTAL_FORMS": 0, "targetvalueindicator_set-INITIAL_FORMS": 0,
+        "targetvalueindicator_set-MIN_NUM_FORMS": 0, "targetvalueindicator_set-MAX_NUM_FORMS": 1000,
+    })
+    for index, share in enumerate(shares):
+        data.update({
+            f"shares-{index}-id": share.pk, f"shares-{index}-value": value.pk, f"shares-{index}-agency": share.agency_id,
+            f"shares-{index}-position": share.position, f"shares-{index}-figure": share.figure,
+            f"shares-{index}-quantity": share.quantity + (1 if index == 0 else 0),
+        })
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "各機關分配數合計" in response.text
+    assert value.shares.order_by("position").first().quantity == shares[0].quantity
