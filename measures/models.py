@@ -203,33 +203,41 @@ class Measure(models.Model):
         return reverse("measures:measure", args=[self.strategy.plan.code, self.pk])
 
 
-class PerformanceTarget(models.Model):
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets", verbose_name=_("執行措施"))
+class MeasureItem(models.Model):
+    """A numbered line under a measure: a performance target or an indicator."""
+
     position = models.PositiveSmallIntegerField(_("排序"))
     number = models.PositiveSmallIntegerField(_("編號"), null=True, blank=True)
-    text = models.TextField(_("績效目標"))
 
     class Meta:
-        verbose_name = _("績效目標")
-        verbose_name_plural = _("績效目標")
+        abstract = True
         ordering = ["measure", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["measure", "position"], name="target_position_unique_in_measure",
-                violation_error_message=_("同一執行措施內績效目標順序不可重複。"),
+                fields=["measure", "position"], name="%(class)s_position_unique_in_measure",
+                violation_error_message=_("同一執行措施內順序不可重複。"),
             ),
             models.UniqueConstraint(
-                fields=["measure", "number"], condition=Q(number__isnull=False), name="target_number_unique_in_measure",
-                violation_error_message=_("同一執行措施內績效目標編號不可重複。"),
+                fields=["measure", "number"], condition=Q(number__isnull=False), name="%(class)s_number_unique_in_measure",
+                violation_error_message=_("同一執行措施內編號不可重複。"),
             ),
             _positive("position", _("順序必須為正整數。")),
         ]
 
     def __str__(self):
-        return f"{self.number or ''}. {self.text[:30]}" if self.number else self.text[:30]
+        return f"{self.number}. {self.text[:40]}" if self.number else self.text[:40]
 
 
-class Indicator(models.Model):
+class PerformanceTarget(MeasureItem):
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets", verbose_name=_("執行措施"))
+    text = models.TextField(_("績效目標"))
+
+    class Meta(MeasureItem.Meta):
+        verbose_name = _("績效目標")
+        verbose_name_plural = _("績效目標")
+
+
+class Indicator(MeasureItem):
     class Frequency(models.TextChoices):
         MONTHLY = "monthly", _("每月")
         QUARTERLY = "quarterly", _("每季")
@@ -242,30 +250,13 @@ class Indicator(models.Model):
         LATEST = "latest", _("最新狀態")
 
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("執行措施"))
-    position = models.PositiveSmallIntegerField(_("排序"))
-    number = models.PositiveSmallIntegerField(_("編號"), null=True, blank=True)
     text = models.TextField(_("績效衡量指標"))
     frequency = models.CharField(_("填報頻率"), max_length=20, choices=Frequency.choices, default=Frequency.QUARTERLY)
     aggregation = models.CharField(_("年度數值計算方式"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
 
-    class Meta:
+    class Meta(MeasureItem.Meta):
         verbose_name = _("績效衡量指標")
         verbose_name_plural = _("績效衡量指標")
-        ordering = ["measure", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["measure", "position"], name="indicator_position_unique_in_measure",
-                violation_error_message=_("同一執行措施內指標順序不可重複。"),
-            ),
-            models.UniqueConstraint(
-                fields=["measure", "number"], condition=Q(number__isnull=False), name="indicator_number_unique_in_measure",
-                violation_error_message=_("同一執行措施內指標編號不可重複。"),
-            ),
-            _positive("position", _("順序必須為正整數。")),
-        ]
-
-    def __str__(self):
-        return f"{self.number}. {self.text[:40]}" if self.number else self.text[:40]
 
 
 class TargetValue(models.Model):
