@@ -81,6 +81,7 @@ def load_agencies(path) -> LoadStats:
 
 
 def _write_agencies(records, stats):
+    known_before = set(Agency.objects.values_list("name", flat=True))
     # Agencies absent from the file are kept: plans and reports may point at them.
     agencies = sync_rows(
         Agency, {}, ("name",),
@@ -93,6 +94,7 @@ def _write_agencies(records, stats):
         if agency.parent_id != parent_id:
             agency.parent_id = parent_id
             agency.save(update_fields=["parent"])
-            stats.updated[str(Agency._meta.verbose_name)] += 1
+            if agency.name in known_before:  # a new record getting its parent is not an update
+                stats.updated[str(Agency._meta.verbose_name)] += 1
         names = [{"name": record["name"], "is_official": True}] + [{"name": alias, "is_official": False} for alias in record["aliases"]]
         sync_rows(AgencyName, {"agency": agency}, ("name",), names, stats)

@@ -132,6 +132,16 @@ def search_terms(query: str) -> list[str]:
     return [term for term in (query or "").split() if term][:8]
 
 
+# The plan mixes full-width and half-width punctuation (法務部（廉政署）/ 法務部(廉政署)),
+# so a term matches in either spelling.
+_HALF_TO_FULL = str.maketrans("(),:;", "（），：；")
+_FULL_TO_HALF = str.maketrans("（），：；", "(),:;")
+
+
+def search_variants(term: str) -> set[str]:
+    return {term, term.translate(_HALF_TO_FULL), term.translate(_FULL_TO_HALF)}
+
+
 def plan_search(*, plan: PlanVersion, query: str) -> QuerySet[Measure]:
     terms = search_terms(query)
     if not terms:
@@ -140,7 +150,8 @@ def plan_search(*, plan: PlanVersion, query: str) -> QuerySet[Measure]:
     for term in terms:
         any_field = Q()
         for lookup in SEARCH_FIELDS.values():
-            any_field |= Q(**{f"{lookup}__icontains": term})
+            for variant in search_variants(term):
+                any_field |= Q(**{f"{lookup}__icontains": variant})
         measures = measures.filter(pk__in=Measure.objects.filter(any_field).values("pk"))
     return measures.select_related("strategy__plan").prefetch_related("targets", "indicators", "values").order_by("strategy__position", "number")
 

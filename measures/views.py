@@ -61,7 +61,7 @@ def plan_search(request, code):
         {
             "plan": plan,
             "query": query,
-            "terms": selectors.search_terms(query),
+            "terms": sorted({variant for term in selectors.search_terms(query) for variant in selectors.search_variants(term)}),
             "results": results,
             "error": _("搜尋字串太長（最多 100 字）。") if too_long else "",
         },

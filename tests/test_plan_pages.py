@@ -150,3 +150,11 @@ def test_admin_lists_every_plan_model_with_search(admin_client, plan112):
         assert response.status_code == 200, model
     for model in ["agency", "agencyname", "user"]:
         assert admin_client.get(reverse(f"admin:agencies_{model}_changelist"), {"q": "法務部"}).status_code == 200
+
+
+def test_search_ignores_full_or_half_width_brackets(reader_client, plan112):
+    url = reverse("measures:search", args=["112"])
+    half = {m.reference for m in reader_client.get(url, {"q": "法務部(廉政署)"}).context["results"]}
+    full = {m.reference for m in reader_client.get(url, {"q": "法務部（廉政署）"}).context["results"]}
+    assert half == full
+    assert "4(一)" in half  # printed with full-width brackets only
