@@ -326,7 +326,7 @@ class TargetValue(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="ratio") | ~Q(unit="%") | Q(quantity__lte=100),
                 name="targetvalue_percentage_at_most_100",
-                violation_error_message=_("百分比不可超過 100%。"),
+                violation_error_message=_("百分比不可超過 100%%。"),  # %% because Django formats the message
             ),
             models.CheckConstraint(
                 condition=(Q(kind="grade") & ~Q(grade="")) | (~Q(kind="grade") & Q(grade="")),
