@@ -29,7 +29,7 @@ def load_agencies(path) -> LoadStats:
     records, owner_of_key = [], {}
     for index, raw in enumerate(data, start=1):
         entry = _("第 %(n)d 筆機關") % {"n": index}
-        reader = FieldReader(path, entry, raw, {"name", "short_name", "parent", "aliases", "collective", "note"})
+        reader = FieldReader(path, entry, raw, {"name", "short_name", "code", "parent", "aliases", "collective", "kind", "has_integrity_unit", "note"})
         name = reader.text("name")
         reader.entry = f"{entry}（{name}）"
         aliases = reader.items("aliases")
@@ -53,6 +53,9 @@ def load_agencies(path) -> LoadStats:
                 "parent": reader.text("parent", required=False),
                 "aliases": list(distinct_aliases.values()),
                 "collective": reader.choice("collective", Agency.Collective, default=""),
+                "kind": reader.choice("kind", Agency.Kind, default=Agency.Kind.CENTRAL),
+                "code": reader.text("code", required=False),
+                "has_integrity_unit": bool(raw.get("has_integrity_unit", True)) and not raw.get("collective"),
                 "note": reader.text("note", required=False),
                 "entry": reader.entry,
             }

@@ -1,6 +1,11 @@
-from django.db import transaction
+"""Changing agencies, users and roles. Every role change is recorded."""
 
-from .models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import NATIONAL_ROLES, AuditEvent, Role, RoleGrant, User
 
 
 @transaction.atomic
@@ -10,4 +15,51 @@ def demo_admin_ensure(*, username: str, password: str) -> User:
     user.is_staff = user.is_superuser = user.is_active = True
     user.set_password(password)
     user.save()
+    if Role.ADMINISTRATOR not in user.roles:
+        role_grant(user=user, role=Role.ADMINISTRATOR, granted_by=None)
     return user
+
+
+@transaction.atomic
+def role_grant(*, user: User, role: str, granted_by: User | None, oversees_subordinates: bool = False) -> RoleGrant:
+    """Give ``user`` a role in their agency; agency roles need an agency."""
+    if role not in NATIONAL_ROLES and user.agency_id is None:
+        raise ValidationError(_("「%(role)s」角色須先設定使用者的所屬機關。") % {"role": Role(role).label})
+    if oversees_subordinates and role != Role.AGENCY_REVIEWER:
+        raise ValidationError(_("只有機關審核人可督導所屬機關。"))
+    # Lock the user's grants so two administrators cannot grant the same role at once.
+    if RoleGrant.objects.select_for_update().filter(user=user, role=role, revoked_at__isnull=True).exists():
+        raise ValidationError(_("%(user)s 已有「%(role)s」角色。") % {"user": user.username, "role": Role(role).label})
+    grant = RoleGrant.objects.create(user=user, role=role, granted_by=granted_by, oversees_subordinates=oversees_subordinates)
+    if role == Role.ADMINISTRATOR and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.ROLE_GRANTED, actor=granted_by, subject=user, username=user.username,
+        detail={"role": role, "agency": user.agency.name if user.agency else None, "oversees_subordinates": oversees_subordinates},
+    )
+    _forget_roles(user)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, grant: RoleGrant, revoked_by: User | None) -> RoleGrant:
+    updated = RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=revoked_by)
+    if not updated:
+        raise ValidationError(_("此授權已撤銷。"))
+    grant.refresh_from_db()
+    user = grant.user
+    if grant.role == Role.ADMINISTRATOR and not user.is_superuser and not user.role_grants.filter(role=Role.ADMINISTRATOR, revoked_at__isnull=True).exists():
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.ROLE_REVOKED, actor=revoked_by, subject=user, username=user.username,
+        detail={"role": grant.role, "agency": user.agency.name if user.agency else None},
+    )
+    _forget_roles(user)
+    return grant
+
+
+def _forget_roles(user):
+    for attribute in ("_roles_cache", "_oversight_cache"):
+        user.__dict__.pop(attribute, None)

@@ -8,5 +8,7 @@ admin.site.index_title = "系統管理"
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("registry/", include("agencies.urls")),
+    path("obligations/", include("reporting.urls")),
     path("", include("measures.urls")),
 ]

@@ -459,3 +459,29 @@ class AgencyAssignment(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()}：{self.agency}"
+
+
+class KeyItem(models.Model):
+    """A measure NDC marked as a key item under Executive Yuan control (院列管) for a year.
+
+    Measures without a mark that year are tracked by the agencies themselves (自行列管).
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度（民國）"))
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="key_items", verbose_name=_("執行措施"))
+    marked_by = models.ForeignKey("agencies.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("標記者"))
+    marked_at = models.DateTimeField(_("標記時間"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("院列管項目")
+        verbose_name_plural = _("院列管項目")
+        ordering = ["year", "measure__strategy__position", "measure__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "measure"], name="keyitem_one_mark_per_measure_year",
+                violation_error_message=_("同一年度同一執行措施只能標記一次。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.measure.reference}"

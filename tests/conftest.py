@@ -35,8 +35,15 @@ def plan101(db):
 
 @pytest.fixture
 def reader(db, django_user_model):
-    """A signed-in user with no special rights: plan pages are open to every user."""
-    return django_user_model.objects.create_user(username="reader", password="reader-password-123")
+    """An agency officer: plan pages are open to every user who holds a role."""
+    from agencies.models import Agency, Role
+    from agencies.services import role_grant
+
+    user = django_user_model.objects.create_user(
+        username="reader", password="reader-password-123", agency=Agency.objects.get(name="交通部")
+    )
+    role_grant(user=user, role=Role.OFFICER, granted_by=None)
+    return user
 
 
 @pytest.fixture

@@ -51,8 +51,14 @@ def allow_orm_beside_playwright():
 @pytest.fixture
 def site(live_server, transactional_db, django_user_model):
     """A live portal with the reference data and a user who can sign in."""
+    from agencies.models import Agency, Role
+    from agencies.services import role_grant
+
     call_command("load_reference_data", stdout=io.StringIO())
-    django_user_model.objects.create_user(username="officer", password=PASSWORD, first_name="測試")
+    officer = django_user_model.objects.create_user(
+        username="officer", password=PASSWORD, first_name="測試", agency=Agency.objects.get(name="交通部")
+    )
+    role_grant(user=officer, role=Role.OFFICER, granted_by=None)
     return live_server
 
 
