@@ -88,7 +88,7 @@ def _write_agencies(records, stats):
     # Agencies absent from the file are kept: plans and reports may point at them.
     agencies = sync_rows(
         Agency, {}, ("name",),
-        [{key: record[key] for key in ("name", "short_name", "collective", "note")} for record in records],
+        [{key: record[key] for key in ("name", "short_name", "code", "collective", "kind", "has_integrity_unit", "note")} for record in records],
         stats, delete_missing=False,
     )
     for record in records:

@@ -31,9 +31,10 @@ def role_grant(*, user: User, role: str, granted_by: User | None, oversees_subor
     if RoleGrant.objects.select_for_update().filter(user=user, role=role, revoked_at__isnull=True).exists():
         raise ValidationError(_("%(user)s 已有「%(role)s」角色。") % {"user": user.username, "role": Role(role).label})
     grant = RoleGrant.objects.create(user=user, role=role, granted_by=granted_by, oversees_subordinates=oversees_subordinates)
-    if role == Role.ADMINISTRATOR and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    if role == Role.ADMINISTRATOR and not (user.is_staff and user.is_superuser):
+        # Administrators manage plan, agencies and users: the whole admin site.
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
     AuditEvent.objects.create(
         action=AuditEvent.Action.ROLE_GRANTED, actor=granted_by, subject=user, username=user.username,
         detail={"role": role, "agency": user.agency.name if user.agency else None, "oversees_subordinates": oversees_subordinates},
@@ -49,9 +50,9 @@ def role_revoke(*, grant: RoleGrant, revoked_by: User | None) -> RoleGrant:
         raise ValidationError(_("此授權已撤銷。"))
     grant.refresh_from_db()
     user = grant.user
-    if grant.role == Role.ADMINISTRATOR and not user.is_superuser and not user.role_grants.filter(role=Role.ADMINISTRATOR, revoked_at__isnull=True).exists():
-        user.is_staff = False
-        user.save(update_fields=["is_staff"])
+    if grant.role == Role.ADMINISTRATOR and not user.role_grants.filter(role=Role.ADMINISTRATOR, revoked_at__isnull=True).exists():
+        user.is_staff = user.is_superuser = False
+        user.save(update_fields=["is_staff", "is_superuser"])
     AuditEvent.objects.create(
         action=AuditEvent.Action.ROLE_REVOKED, actor=revoked_by, subject=user, username=user.username,
         detail={"role": grant.role, "agency": user.agency.name if user.agency else None},

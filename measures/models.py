@@ -74,6 +74,11 @@ class PlanVersion(models.Model):
     def has_values(self) -> bool:
         return self.target_year is not None
 
+    def years_covered(self) -> list[int]:
+        """ROC years this version applies to; an open-ended one up to its target year or the first year."""
+        last = self.last_year or max(self.first_year, self.target_year or self.first_year)
+        return list(range(self.first_year, last + 1))
+
 
 class Goal(models.Model):
     plan = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="goals", verbose_name=_("方案版本"))

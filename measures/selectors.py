@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import Agency
 
-from .models import AgencyAssignment, Measure, PlanVersion, Section, Strategy, TargetValue
+from .models import AgencyAssignment, KeyItem, Measure, PlanVersion, Section, Strategy, TargetValue
 
 
 def plan_versions() -> QuerySet[PlanVersion]:
@@ -26,6 +26,7 @@ def plan_get(*, code: str) -> PlanVersion:
 def _measure_detail_prefetches():
     return [
         "targets",
+        Prefetch("key_items", queryset=KeyItem.objects.order_by("year")),
         "indicators",
         Prefetch(
             "values",
@@ -153,7 +154,7 @@ def plan_search(*, plan: PlanVersion, query: str) -> QuerySet[Measure]:
             for variant in search_variants(term):
                 any_field |= Q(**{f"{lookup}__icontains": variant})
         measures = measures.filter(pk__in=Measure.objects.filter(any_field).values("pk"))
-    return measures.select_related("strategy__plan").prefetch_related("targets", "indicators", "values").order_by("strategy__position", "number")
+    return measures.select_related("strategy__plan").prefetch_related("targets", "indicators", "values", "key_items").order_by("strategy__position", "number")
 
 
 def agency_get(*, pk: int) -> Agency:
@@ -220,3 +221,15 @@ def assignment_groups(assignments) -> list[tuple[str, list[tuple[Agency, list]]]
         if assignment.target:
             targets.append(assignment.target.number or assignment.target.position)
     return [(role, list(agencies.items())) for role, agencies in groups.items()]
+
+
+def measures_with_key_marks(*, plan: PlanVersion, year: int) -> QuerySet[Measure]:
+    """Every measure of a version, ``is_key_item`` telling whether it is 院列管 in ``year``."""
+    from django.db.models import Exists, OuterRef
+
+    return (
+        Measure.objects.filter(strategy__plan=plan)
+        .select_related("strategy__plan")
+        .annotate(is_key_item=Exists(KeyItem.objects.filter(measure=OuterRef("pk"), year=year)))
+        .order_by("strategy__position", "number")
+    )

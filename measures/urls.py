@@ -13,4 +13,5 @@ urlpatterns = [
     path("plans/<slug:code>/agencies/", views.agency_list, name="agencies"),
     path("plans/<slug:code>/agencies/<int:pk>/", views.agency_detail, name="agency"),
     path("plans/<slug:code>/export.<slug:fmt>", views.plan_export, name="export"),
+    path("plans/<slug:code>/key-items/", views.key_items, name="key_items"),
 ]

@@ -1,10 +1,13 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import selectors, services
 from .exporters import EXPORTERS
+from .years import parse_roc_year
 
 
 def home(request):
@@ -92,3 +95,36 @@ def plan_export(request, code, fmt):
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = content_disposition_header(True, export.filename)
     return response
+
+
+def key_items(request, code):
+    """NDC assessors mark the year's key items (院列管); everyone else reads them."""
+    plan = selectors.plan_get(code=code)
+    years = plan.years_covered()
+    year = plan.target_year or years[0]
+    if raw_year := request.GET.get("year") or request.POST.get("year"):
+        try:
+            year = parse_roc_year(raw_year)
+        except ValueError as error:
+            messages.warning(request, str(error))
+        else:
+            if year not in years:
+                messages.warning(request, _("民國%(year)d年不在此方案版本的適用年度內。") % {"year": year})
+                year = plan.target_year or years[0]
+    can_edit = services.can_mark_key_items(request.user)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(_("只有國發會評核人或系統管理者可標記院列管項目。"))
+        try:
+            chosen = {int(pk) for pk in request.POST.getlist("measures")}
+            added, removed = services.key_items_set(plan=plan, year=year, measure_ids=chosen, user=request.user)
+        except (ValueError, ValidationError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("已更新民國%(year)d年院列管項目：新增 %(added)d 項、移除 %(removed)d 項。") % {"year": year, "added": added, "removed": removed})
+            return redirect(f"{request.path}?year={year}")
+    return render(
+        request,
+        "measures/key_items.html",
+        {"plan": plan, "year": year, "years": years, "can_edit": can_edit, "measures": selectors.measures_with_key_marks(plan=plan, year=year)},
+    )

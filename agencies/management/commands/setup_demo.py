@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from agencies.demo import DEMO_PASSWORD, demo_users_ensure, generated_agencies_ensure
 from agencies.services import demo_admin_ensure
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -9,12 +10,21 @@ DEMO_ADMIN_PASSWORD = "demo-admin-112"
 
 
 class Command(BaseCommand):
-    help = "示範環境：建立資料表、載入方案與機關，並建立示範管理者帳號（僅限 DEBUG 模式）。"
+    help = "示範環境：建立資料表、載入方案與機關、產生填報義務，並建立各角色示範帳號（僅限 DEBUG 模式）。"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--agencies", type=int, default=0, help="以產生的機關補足到此數量（規模測試用，例如 2000）")
+
+    def handle(self, *args, agencies, **options):
         if not settings.DEBUG:
             raise CommandError("setup_demo 只能在 DEBUG 模式使用：正式環境不可建立固定密碼的帳號。")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_reference_data", stdout=self.stdout)
+        if agencies:
+            added = generated_agencies_ensure(total=agencies)
+            self.stdout.write(f"產生機關 {added} 個")
+        call_command("generate_obligations", "112", stdout=self.stdout)
         demo_admin_ensure(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"示範管理者帳號：{DEMO_ADMIN_USERNAME}　密碼：{DEMO_ADMIN_PASSWORD}"))
+        for username, agency, role in demo_users_ensure():
+            self.stdout.write(f"{role}：{username}　密碼：{DEMO_PASSWORD}（{agency}）")
