@@ -6,6 +6,7 @@ admin.site.site_title = "廉政行動方案管考"
 admin.site.index_title = "系統管理"
 
 urlpatterns = [
+    path("accounts/", include("agencies.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("registry/", include("agencies.urls")),
