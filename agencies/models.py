@@ -164,6 +164,10 @@ class User(AbstractUser):
         verbose_name = _("使用者")
         verbose_name_plural = _("使用者")
 
+    def get_full_name(self):
+        """Chinese order: family name first, no space (王小明)."""
+        return f"{self.last_name}{self.first_name}".strip()
+
     @property
     def roles(self) -> frozenset:
         """Active roles, read once per request object."""

@@ -21,30 +21,37 @@ def demo_admin_ensure(*, username: str, password: str) -> User:
 
 
 @transaction.atomic
-def role_grant(*, user: User, role: str, granted_by: User | None, oversees_subordinates: bool = False) -> RoleGrant:
+def role_grant(*, user: User, role: str, granted_by: User | None, oversees_subordinates: bool = False, ip_address: str | None = None) -> RoleGrant:
     """Give ``user`` a role in their agency; agency roles need an agency."""
-    if role not in NATIONAL_ROLES and user.agency_id is None:
-        raise ValidationError(_("「%(role)s」角色須先設定使用者的所屬機關。") % {"role": Role(role).label})
-    if oversees_subordinates and role != Role.AGENCY_REVIEWER:
-        raise ValidationError(_("只有機關審核人可督導所屬機關。"))
-    # Lock the user's grants so two administrators cannot grant the same role at once.
-    if RoleGrant.objects.select_for_update().filter(user=user, role=role, revoked_at__isnull=True).exists():
-        raise ValidationError(_("%(user)s 已有「%(role)s」角色。") % {"user": user.username, "role": Role(role).label})
+    role_grant_check(user=user, role=role, oversees_subordinates=oversees_subordinates, lock=True)
     grant = RoleGrant.objects.create(user=user, role=role, granted_by=granted_by, oversees_subordinates=oversees_subordinates)
     if role == Role.ADMINISTRATOR and not (user.is_staff and user.is_superuser):
         # Administrators manage plan, agencies and users: the whole admin site.
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
     AuditEvent.objects.create(
-        action=AuditEvent.Action.ROLE_GRANTED, actor=granted_by, subject=user, username=user.username,
+        action=AuditEvent.Action.ROLE_GRANTED, actor=granted_by, subject=user, username=user.username, ip_address=ip_address,
         detail={"role": role, "agency": user.agency.name if user.agency else None, "oversees_subordinates": oversees_subordinates},
     )
     _forget_roles(user)
     return grant
 
 
+def role_grant_check(*, user: User, role: str, oversees_subordinates: bool = False, lock: bool = False) -> None:
+    """Raise ValidationError (zh-Hant) when the grant may not be made; forms call it too."""
+    if role not in NATIONAL_ROLES and user.agency_id is None:
+        raise ValidationError(_("「%(role)s」角色須先設定使用者的所屬機關。") % {"role": Role(role).label})
+    if oversees_subordinates and role != Role.AGENCY_REVIEWER:
+        raise ValidationError(_("只有機關審核人可督導所屬機關。"))
+    grants = RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True)
+    if lock:  # two administrators granting the same role at once: the second waits, then fails
+        grants = grants.select_for_update()
+    if grants.exists():
+        raise ValidationError(_("%(user)s 已有「%(role)s」角色。") % {"user": user.username, "role": Role(role).label})
+
+
 @transaction.atomic
-def role_revoke(*, grant: RoleGrant, revoked_by: User | None) -> RoleGrant:
+def role_revoke(*, grant: RoleGrant, revoked_by: User | None, ip_address: str | None = None) -> RoleGrant:
     updated = RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=revoked_by)
     if not updated:
         raise ValidationError(_("此授權已撤銷。"))
@@ -54,7 +61,7 @@ def role_revoke(*, grant: RoleGrant, revoked_by: User | None) -> RoleGrant:
         user.is_staff = user.is_superuser = False
         user.save(update_fields=["is_staff", "is_superuser"])
     AuditEvent.objects.create(
-        action=AuditEvent.Action.ROLE_REVOKED, actor=revoked_by, subject=user, username=user.username,
+        action=AuditEvent.Action.ROLE_REVOKED, actor=revoked_by, subject=user, username=user.username, ip_address=ip_address,
         detail={"role": grant.role, "agency": user.agency.name if user.agency else None},
     )
     _forget_roles(user)

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "import_export",
     "django_filters",
-    "axes",
+    "anticorruption.apps.AxesConfig",
     "agencies",
     "measures",
     "reporting",

@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .models import (
     AgencyAssignment,
+    KeyItem,
     Goal,
     Indicator,
     Measure,
@@ -127,3 +128,17 @@ class AgencyAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["agency__name", "printed_name"]
     list_select_related = ["measure__strategy", "agency", "target"]
     autocomplete_fields = ["agency"]
+
+
+@admin.register(KeyItem)
+class KeyItemAdmin(admin.ModelAdmin):
+    list_display = ["year", "measure", "marked_by", "marked_at"]
+    list_filter = ["year"]
+    search_fields = ["measure__text"]
+    list_select_related = ["measure__strategy", "marked_by"]
+    autocomplete_fields = ["measure"]
+    readonly_fields = ["marked_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.marked_by = request.user
+        super().save_model(request, obj, form, change)

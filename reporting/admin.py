@@ -1,3 +1,48 @@
+from django import forms
 from django.contrib import admin
 
-# Register your models here.
+from agencies.models import Agency
+
+from .models import Obligation, ObligationScope
+from .services import obligation_scope_set
+
+
+class ObligationScopeForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(
+        label="適用的機關類別", choices=Agency.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="「各機關」只展開為這些類別的機關；全部不勾表示所有類別。",
+    )
+
+    class Meta:
+        model = ObligationScope
+        fields = ["year", "kinds"]
+
+
+@admin.register(ObligationScope)
+class ObligationScopeAdmin(admin.ModelAdmin):
+    form = ObligationScopeForm
+    list_display = ["year", "kinds", "updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        # Saving the scope regenerates that year's obligations in the same step.
+        scope = obligation_scope_set(year=obj.year, kinds=form.cleaned_data["kinds"], user=request.user)
+        obj.pk = scope.pk
+
+
+@admin.register(Obligation)
+class ObligationAdmin(admin.ModelAdmin):
+    """Derived from the plan (generate_obligations); read here, never edited by hand."""
+
+    list_display = ["year", "agency", "indicator", "role", "source"]
+    list_filter = ["year", "role", "source", "agency__kind"]
+    search_fields = ["agency__name", "indicator__text"]
+    list_select_related = ["agency", "indicator__measure__strategy"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -90,8 +90,10 @@ def obligations_generate(*, year: int) -> ObligationStats:
                     wanted[key] = (assignment.role, source)
 
     stats = ObligationStats()
-    existing = {(o.agency_id, o.indicator_id): o for o in Obligation.objects.filter(year=year)}
-    stale = [o.pk for key, o in existing.items() if key not in wanted]
+    existing = {(o.agency_id, o.indicator_id): o for o in Obligation.objects.filter(year=year).select_related("agency")}
+    # A body retired during the year keeps what it already owed (and reported);
+    # it only gets no new obligations.
+    stale = [o.pk for key, o in existing.items() if key not in wanted and o.agency.is_active]
     # Obligations that reports already hang on are protected by the database (PROTECT).
     stats.deleted = Obligation.objects.filter(pk__in=stale).delete()[0] if stale else 0
     to_create = []

@@ -20,21 +20,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def plan112(db):
+def reference_data(db):
+    """The session's reference data; reloaded (inside this test's transaction) if a
+    browser test, which empties the database when it ends, ran before."""
+    from measures.models import PlanVersion
+
+    if not PlanVersion.objects.filter(code="112").exists():
+        call_command("load_reference_data", stdout=io.StringIO())
+
+
+@pytest.fixture
+def plan112(reference_data):
     from measures.models import PlanVersion
 
     return PlanVersion.objects.get(code="112")
 
 
 @pytest.fixture
-def plan101(db):
+def plan101(reference_data):
     from measures.models import PlanVersion
 
     return PlanVersion.objects.get(code="101")
 
 
 @pytest.fixture
-def reader(db, django_user_model):
+def reader(reference_data, django_user_model):
     """An agency officer: plan pages are open to every user who holds a role."""
     from agencies.models import Agency, Role
     from agencies.services import role_grant

@@ -69,6 +69,8 @@ ADMIN_DEFAULT = {"anonymous": ANY_LOGIN, "no_role": 403, **{p: ADMIN_LOGIN for p
 ADMIN_SPECIAL = {
     "admin:login": {"anonymous": 200, "no_role": 403, "admin": 302, **{p: 200 for p in NOT_STAFF}},
     "admin:logout": {"anonymous": ANY_LOGIN, "no_role": 403, "admin": 405, **{p: REDIRECT for p in NOT_STAFF}},
+    # The import's second step only accepts the confirmation form (POST).
+    "admin:agencies_agency_process_import": {**ADMIN_DEFAULT, "admin": 405},
 }
 ADMIN_SKIPPED_ACTIONS = {"view_on_site", "autocomplete"}  # need query parameters; covered by Django's own tests
 
@@ -91,7 +93,7 @@ def test_every_url_has_an_expectation():
 
 
 @pytest.fixture
-def context(plan112):
+def matrix(plan112):
     obligations_generate(year=112)
     personas = make_personas()
     return {
@@ -151,15 +153,15 @@ def _check(response, expected, url):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_portal_urls(client, context, persona):
+def test_portal_urls(client, matrix, persona):
     for name, (kwargs, expectations) in EXPECTED.items():
-        url = reverse(name, kwargs=kwargs(context))
+        url = reverse(name, kwargs=kwargs(matrix))
         client.logout()
-        _check(_request(client, context["personas"], persona, url), expectations[persona], url)
+        _check(_request(client, matrix["personas"], persona, url), expectations[persona], url)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_admin_urls(client, context, persona):
+def test_admin_urls(client, matrix, persona):
     for name, target in _admin_cases():
         expected = ADMIN_SPECIAL.get(name, ADMIN_DEFAULT)[persona]
         kwargs = {}
@@ -171,12 +173,12 @@ def test_admin_urls(client, context, persona):
                     continue
                 kwargs = {"object_id": obj.pk}
             elif action not in ("changelist", "add") and "password" in action:
-                kwargs = {"id": context["personas"].admin.pk}
+                kwargs = {"id": matrix["personas"].admin.pk}
         if "id" in _parameters(name):
-            kwargs = {"id": context["personas"].admin.pk}
+            kwargs = {"id": matrix["personas"].admin.pk}
         url = reverse(name, kwargs=kwargs)
         client.logout()
-        response = _request(client, context["personas"], persona, url)
+        response = _request(client, matrix["personas"], persona, url)
         if expected == 200 and response.status_code == 403:
             # Some admin views refuse even superusers by design (e.g. adding audit events).
             assert target and target[1] in ("add", "change", "delete"), (url, response.status_code)
@@ -187,8 +189,8 @@ def test_admin_urls(client, context, persona):
 # ------------------------------------------------------- content scoping
 
 
-def test_registry_list_shows_an_officer_only_their_agency(client, context):
-    personas = context["personas"]
+def test_registry_list_shows_an_officer_only_their_agency(client, matrix):
+    personas = matrix["personas"]
     client.force_login(personas.officer_a)
     response = client.get(reverse("agencies:list"))
     assert [agency.name for agency in response.context["page"]] == ["交通部"]
@@ -196,15 +198,15 @@ def test_registry_list_shows_an_officer_only_their_agency(client, context):
     assert list(response.context["page"]) == []
 
 
-def test_reviewer_with_oversight_sees_the_bodies_under_their_agency(client, context):
-    client.force_login(context["personas"].reviewer)
+def test_reviewer_with_oversight_sees_the_bodies_under_their_agency(client, matrix):
+    client.force_login(matrix["personas"].reviewer)
     names = {agency.name for agency in client.get(reverse("agencies:list"), {"status": "all"}).context["page"]}
     assert {"法務部", "法務部廉政署", "法務部調查局"} <= names
     assert "交通部" not in names
 
 
-def test_obligations_table_is_scoped_even_with_another_agency_in_the_filter(client, context):
-    personas = context["personas"]
+def test_obligations_table_is_scoped_even_with_another_agency_in_the_filter(client, matrix):
+    personas = matrix["personas"]
     client.force_login(personas.officer_a)
     response = client.get(reverse("reporting:obligations"), {"agency": personas.agency_b.pk})
     assert list(response.context["page"]) == []
@@ -215,8 +217,8 @@ def test_obligations_table_is_scoped_even_with_another_agency_in_the_filter(clie
     assert {o.agency_id for o in response.context["page"]} == {personas.agency_b.pk}
 
 
-def test_obligation_queryset_scoping(context):
-    personas = context["personas"]
+def test_obligation_queryset_scoping(matrix):
+    personas = matrix["personas"]
     assert set(Obligation.objects.visible_to(personas.officer_b).values_list("agency_id", flat=True)) == {personas.agency_b.pk}
     assert Obligation.objects.visible_to(personas.no_role).count() == 0
     assert Obligation.objects.visible_to(personas.ndc).count() == Obligation.objects.count()

@@ -62,15 +62,20 @@ def test_target_restricted_assignments_map_to_matching_indicators(obligations_11
     assert {o.indicator.number for o in central_bank.filter(source=Obligation.Source.EVERY_AGENCY)} == {1, 2, 3, 4, 5}
 
 
-def test_retired_agencies_get_no_new_obligations_but_keep_their_records(obligations_112, plan112):
+def test_retired_agencies_keep_their_obligations_but_get_no_new_ones(obligations_112, plan112):
     transport = Agency.objects.get(name="交通部")
-    kept = obligations_112.filter(agency=transport).count()
-    assert kept > 0
+    kept = set(obligations_112.filter(agency=transport).values_list("pk", flat=True))
+    assert kept
     transport.is_active = False
     transport.save()
     stats = obligations_generate(year=112)
-    assert stats.deleted == kept  # nothing hangs on them yet, so they go
-    assert Agency.objects.filter(name="交通部").exists()
+    assert stats.deleted == 0
+    assert set(Obligation.objects.filter(year=112, agency=transport).values_list("pk", flat=True)) == kept
+    # A later year's obligations leave the retired body out.
+    plan112.last_year = None
+    obligations_generate(year=113)
+    assert not Obligation.objects.filter(year=113, agency=transport).exists()
+    assert Obligation.objects.filter(year=113).exists()
 
 
 def test_generating_twice_changes_nothing(obligations_112):
@@ -158,3 +163,34 @@ def test_key_items_page_rejects_a_year_outside_the_version(client, plan112, asse
     response = client.get(reverse("measures:key_items", args=["112"]), {"year": "abc"})
     assert response.status_code == 200
     assert "不是有效的民國年度" in response.text
+
+
+def test_roles_are_granted_and_revoked_in_the_admin_and_recorded(admin_client, plan112, django_user_model):
+    from agencies.models import AuditEvent, RoleGrant
+
+    user = django_user_model.objects.create_user(username="newcomer", password="x-password-123", agency=Agency.objects.get(name="交通部"))
+    add_url = reverse("admin:agencies_rolegrant_add")
+    response = admin_client.post(add_url, {"user": user.pk, "role": "officer"})
+    assert response.status_code == 302
+    grant = RoleGrant.objects.get(user=user, role="officer")
+    assert AuditEvent.objects.filter(action="role_granted", subject=user).exists()
+    # Granting it again is refused with a message, not a crash.
+    again = admin_client.post(add_url, {"user": user.pk, "role": "officer"})
+    assert again.status_code == 200 and "已有「填報人」角色" in again.text
+    # Oversight belongs to agency reviewers only.
+    wrong = admin_client.post(add_url, {"user": user.pk, "role": "ndc_assessor", "oversees_subordinates": "on"})
+    assert "只有機關審核人可督導所屬機關" in wrong.text
+    changelist = reverse("admin:agencies_rolegrant_changelist")
+    admin_client.post(changelist, {"action": "revoke_selected", "_selected_action": [grant.pk]})
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoked_by is not None
+    assert AuditEvent.objects.filter(action="role_revoked", subject=user).exists()
+    assert RoleGrant.objects.filter(user=user).count() == 1  # history kept
+
+
+def test_agency_roles_need_an_agency(db, django_user_model):
+    from django.core.exceptions import ValidationError
+
+    user = django_user_model.objects.create_user(username="floating", password="x-password-123")
+    with pytest.raises(ValidationError, match="須先設定使用者的所屬機關"):
+        role_grant(user=user, role=Role.OFFICER, granted_by=None)
