@@ -9,6 +9,8 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
+from anticorruption.admin import ReadOnlyAdmin
+
 from . import services
 from .signals import client_ip
 from .models import Agency, AgencyName, AuditEvent, RoleGrant, User
@@ -142,18 +144,9 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "username", "actor", "subject", "ip_address"]
     list_filter = ["action"]
     search_fields = ["username", "actor__username", "subject__username", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["actor", "subject"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from agencies.models import Agency
+from anticorruption.admin import ReadOnlyAdmin
 
 from .models import Obligation, ObligationScope
 from .services import obligation_scope_set
@@ -30,19 +31,10 @@ class ObligationScopeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(admin.ModelAdmin):
+class ObligationAdmin(ReadOnlyAdmin):
     """Derived from the plan (generate_obligations); read here, never edited by hand."""
 
     list_display = ["year", "agency", "indicator", "role", "source"]
     list_filter = ["year", "role", "source", "agency__kind"]
     search_fields = ["agency__name", "indicator__text"]
     list_select_related = ["agency", "indicator__measure__strategy"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
