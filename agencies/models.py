@@ -49,6 +49,9 @@ class Agency(TreeNode):
     has_integrity_unit = models.BooleanField(_("設有政風機構"), default=True)
     is_active = models.BooleanField(_("現存機關"), default=True, help_text=_("裁撤或改制的機關設為否；其歷史資料保留"))
     retired_on = models.DateField(_("裁撤日期"), null=True, blank=True)
+    uses_agency_review = models.BooleanField(
+        _("送出前經機關審核"), default=True, help_text=_("是：填報人送出後由機關審核人轉送廉政署；否：直接送廉政署審查")
+    )
     note = models.TextField(_("備註"), blank=True)
 
     objects = AgencyQuerySet.as_manager(with_tree_fields=False)

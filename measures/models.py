@@ -263,6 +263,25 @@ class Indicator(MeasureItem):
         verbose_name = _("績效衡量指標")
         verbose_name_plural = _("績效衡量指標")
 
+    def entry_kind(self, value_kinds=None) -> str:
+        """What an agency enters each period: quantity, ratio, milestone, grade or text.
+
+        Follows the aggregation, and for "latest status" indicators the kind of the
+        target values they measure. ``value_kinds`` may be passed when prefetched.
+        """
+        if self.aggregation == self.Aggregation.RATIO:
+            return "ratio"
+        if self.aggregation == self.Aggregation.SUM:
+            return "quantity"
+        kinds = set(value_kinds if value_kinds is not None else self.values.values_list("kind", flat=True))
+        if "grade" in kinds:
+            return "grade"
+        if "milestone" in kinds:
+            return "milestone"
+        if kinds & {"count", "money", "maintain"}:
+            return "quantity"
+        return "text"
+
 
 class TargetValue(models.Model):
     """One figure to reach in one year, as printed in the plan's last column.

@@ -30,3 +30,23 @@ def obligation_table(*, user, year: int, strategy: int | None = None, agency: in
     return obligations.select_related("agency", "indicator__measure__strategy__plan").order_by(
         "indicator__measure__strategy__position", "indicator__measure__number", "indicator__position", "agency__name"
     )
+
+
+def year_figure(*, obligation, including=None):
+    """An agency's year-to-date figure for one obligation: the sum for counts and
+    money, Σnumerators ÷ Σdenominators × 100 for ratios; None for status kinds."""
+    from .models import Entry
+
+    kind = obligation.indicator.entry_kind()
+    entries = list(Entry.objects.filter(obligation=obligation).exclude(pk=getattr(including, "pk", None)))
+    if including is not None:
+        entries.append(including)
+    if kind == "quantity":
+        values = [e.quantity for e in entries if e.quantity is not None]
+        return sum(values) if values else None
+    if kind == "ratio":
+        pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]
+        if not pairs:
+            return None
+        return sum(n for n, _ in pairs) * 100 / sum(d for _, d in pairs)
+    return None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from measures.models import AgencyAssignment, Indicator, PlanVersion
 
-from .models import Obligation, ObligationScope
+from ..models import Obligation, ObligationScope
 
 
 class ObligationError(ValueError):
