@@ -65,6 +65,23 @@ EXPECTED = {
 
 # Admin pages: only administrators; everyone else is sent to the admin sign-in.
 NOT_STAFF = ["officer_a", "officer_b", "reviewer", "aac", "ndc"]
+
+def _feature_expectations():
+    """Each feature may keep its URL expectations in tests/access_expectations/<feature>.py
+    as an EXPECTED dict of the same shape; they are merged here."""
+    import importlib
+    import pkgutil
+
+    from . import access_expectations
+
+    merged = {}
+    for module in pkgutil.iter_modules(access_expectations.__path__):
+        merged.update(importlib.import_module(f"{access_expectations.__name__}.{module.name}").EXPECTED)
+    return merged
+
+
+EXPECTED.update(_feature_expectations())
+
 ADMIN_DEFAULT = {"anonymous": ANY_LOGIN, "no_role": 403, **{p: ADMIN_LOGIN for p in NOT_STAFF}, "admin": 200}
 ADMIN_SPECIAL = {
     "admin:login": {"anonymous": 200, "no_role": 403, "admin": 302, **{p: 200 for p in NOT_STAFF}},

@@ -7,9 +7,9 @@ from agencies.models import Agency
 from measures.models import AgencyAssignment, Strategy
 from measures.years import parse_roc_year
 
-from . import selectors
-from .models import Obligation
-from .services import plan_for_year
+from .. import selectors
+from ..models import Obligation
+from ..services import plan_for_year
 
 PAGE_SIZE = 100
 

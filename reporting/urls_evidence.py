@@ -1,0 +1,3 @@
+"""URLs of reporting/views/evidence.py (included by reporting/urls.py)."""
+
+urlpatterns = []

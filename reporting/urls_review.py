@@ -1,0 +1,3 @@
+"""URLs of reporting/views/review.py (included by reporting/urls.py)."""
+
+urlpatterns = []

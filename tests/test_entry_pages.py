@@ -1,0 +1,142 @@
+"""The officer's page and the entry pages as people use them."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agencies.models import Agency, Role, User
+from agencies.services import role_grant
+from reporting.models import Entry, Obligation, ReportingPeriod
+from reporting.services import obligations_generate
+from reporting.services.periods import period_set_state, periods_ensure
+
+from .conftest import find_measure
+
+pytestmark = pytest.mark.django_db
+
+
+def _user(username, agency, role):
+    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency))
+    role_grant(user=user, role=role, granted_by=None)
+    return user
+
+
+@pytest.fixture
+def setup(plan112):
+    obligations_generate(year=112)
+    periods_ensure(year=112)
+    obligation = Obligation.objects.get(year=112, agency__name="交通部", indicator__measure=find_measure(plan112, 7, "(五)"))
+    return {
+        "officer": _user("p_officer", "交通部", Role.OFFICER),
+        "colleague": _user("p_officer2", "交通部", Role.OFFICER),
+        "outsider": _user("p_outsider", "經濟部", Role.OFFICER),
+        "reviewer": _user("p_reviewer", "交通部", Role.AGENCY_REVIEWER),
+        "aac": _user("p_aac", "法務部廉政署", Role.AAC_REVIEWER),
+        "obligation": obligation,
+        "period": ReportingPeriod.objects.get(year=112, frequency="quarterly", number=1),
+    }
+
+
+def _form_url(setup):
+    return reverse("reporting:entry", args=[setup["obligation"].pk, setup["period"].pk])
+
+
+def test_officer_page_lists_the_agencys_items_with_status(client, setup):
+    client.force_login(setup["officer"])
+    response = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1"})
+    assert response.status_code == 200
+    rows = [row for measures in response.context["groups"].values() for rows in measures.values() for row in rows]
+    assert {row.obligation.agency.name for row in rows} == {"交通部"}
+    assert len(rows) == Obligation.objects.filter(year=112, agency__name="交通部").count()
+    assert "尚未填寫" in response.text
+
+
+def test_officer_page_runs_a_fixed_number_of_queries(client, setup):
+    client.force_login(setup["officer"])
+    url = reverse("reporting:my_items")
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url, {"year": "112", "quarter": "2"}).status_code == 200
+        return len(context.captured_queries)
+
+    before = count()
+    for obligation in Obligation.objects.filter(year=112, agency__name="交通部"):
+        period = ReportingPeriod.objects.get(year=112, frequency=obligation.indicator.frequency, number=1)
+        Entry.objects.create(obligation=obligation, period=period, narrative="x")
+    assert count() == before
+
+
+def test_saving_a_draft_accepts_full_width_digits(client, setup):
+    client.force_login(setup["officer"])
+    response = client.post(_form_url(setup), {"quantity": "２", "narrative": "召開業務研討會。", "save": "1"})
+    entry = Entry.objects.get(obligation=setup["obligation"], period=setup["period"])
+    assert response.status_code == 302 and entry.quantity == 2 and entry.state == "draft"
+
+
+def test_a_bad_value_is_shown_at_the_field_and_nothing_typed_is_lost(client, setup):
+    client.force_login(setup["officer"])
+    response = client.post(_form_url(setup), {"quantity": "三次", "narrative": "我寫了很長的說明", "save": "1"})
+    assert response.status_code == 200
+    assert "不是數字" in response.text
+    assert "我寫了很長的說明" in response.text and 'value="三次"' in response.text
+    assert not Entry.objects.exists()
+
+
+def test_the_second_editor_sees_what_the_first_saved_and_keeps_their_text(client, setup):
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "1", "narrative": "初稿", "save": "1"})
+    opened = Entry.objects.get().version
+    client.force_login(setup["colleague"])
+    client.post(_form_url(setup), {"quantity": "5", "narrative": "同事改的", "version": opened, "save": "1"})
+    client.force_login(setup["officer"])
+    response = client.post(_form_url(setup), {"quantity": "7", "narrative": "我的新版本", "version": opened, "save": "1"})
+    assert response.status_code == 200
+    assert "同事改的" in response.text  # the other person's saved version
+    assert "我的新版本" in response.text and 'value="7"' in response.text  # what this person typed
+    assert Entry.objects.get().quantity == 5
+    # Saving again now knowingly replaces the other version.
+    version = response.context["form"].data["version"]
+    client.post(_form_url(setup), {"quantity": "7", "narrative": "我的新版本", "version": version, "save": "1"})
+    assert Entry.objects.get().quantity == 7
+
+
+def test_submit_forward_return_and_resubmit_through_the_pages(client, setup):
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "submit": "1"})
+    entry = Entry.objects.get()
+    assert entry.state == "submitted"
+    client.force_login(setup["reviewer"])
+    client.post(reverse("reporting:entry_action", args=[entry.pk, "forward"]))
+    client.force_login(setup["aac"])
+    response = client.post(reverse("reporting:entry_action", args=[entry.pk, "return"]), {"comment": ""})
+    assert Entry.objects.get().state == "forwarded"  # a return needs a comment
+    client.post(reverse("reporting:entry_action", args=[entry.pk, "return"]), {"comment": "請附會議紀錄。"})
+    assert Entry.objects.get().state == "returned"
+    client.force_login(setup["officer"])
+    form = client.get(_form_url(setup))
+    assert "請附會議紀錄。" in form.text
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "已附會議紀錄", "version": Entry.objects.get().version, "submit": "1"})
+    assert Entry.objects.get().state == "submitted"
+    history = client.get(reverse("reporting:entry_detail", args=[entry.pk]))
+    assert history.text.count("<tr>") >= 6 and "請附會議紀錄。" in history.text
+
+
+def test_another_agency_cannot_act_on_or_open_the_entry(client, setup):
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "x", "submit": "1"})
+    entry = Entry.objects.get()
+    client.force_login(setup["outsider"])
+    assert client.post(reverse("reporting:entry_action", args=[entry.pk, "forward"])).status_code == 404
+    assert client.get(reverse("reporting:entry_detail", args=[entry.pk])).status_code == 404
+    assert client.post(_form_url(setup), {"quantity": "9", "narrative": "x", "save": "1"}).status_code == 404
+    assert Entry.objects.get().quantity == 2
+
+
+def test_a_locked_period_refuses_on_the_server(client, setup):
+    period_set_state(period=setup["period"], state=ReportingPeriod.State.LOCKED, user=setup["aac"])
+    client.force_login(setup["officer"])
+    response = client.post(_form_url(setup), {"quantity": "2", "narrative": "x", "save": "1"})
+    assert response.status_code == 200 and "已鎖定" in response.text
+    assert not Entry.objects.exists()
