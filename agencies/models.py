@@ -193,6 +193,10 @@ class User(AbstractUser):
         return self.is_superuser or bool(self.roles & NATIONAL_ROLES)
 
     @property
+    def manages_periods(self) -> bool:
+        return self.has_role(Role.AAC_REVIEWER, Role.ADMINISTRATOR)
+
+    @property
     def has_any_role(self) -> bool:
         return self.is_superuser or bool(self.roles)
 

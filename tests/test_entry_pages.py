@@ -140,3 +140,24 @@ def test_a_locked_period_refuses_on_the_server(client, setup):
     response = client.post(_form_url(setup), {"quantity": "2", "narrative": "x", "save": "1"})
     assert response.status_code == 200 and "已鎖定" in response.text
     assert not Entry.objects.exists()
+
+
+def test_aac_sets_dates_locks_and_reopens_with_a_reason(client, setup):
+    period = setup["period"]
+    url = reverse("reporting:period_update", args=[period.pk])
+    client.force_login(setup["officer"])
+    assert client.post(url, {"opens_on": "2023-01-01", "due_on": "2023-04-20", "state": "locked"}).status_code == 403
+    client.force_login(setup["aac"])
+    client.post(url, {"opens_on": "112/01/01", "due_on": "112/04/20", "state": "locked"})
+    period.refresh_from_db()
+    assert period.due_on.isoformat() == "2023-04-20" and period.state == "locked"
+    response = client.post(url, {"opens_on": "2023-05-01", "due_on": "2023-04-01", "state": "locked"}, follow=True)
+    assert "截止日期不可早於開放日期" in response.text
+    response = client.post(reverse("reporting:period_reopen", args=[period.pk]), {"agency": "交通部", "reason": ""}, follow=True)
+    assert "須填寫理由" in response.text
+    client.post(reverse("reporting:period_reopen", args=[period.pk]), {"agency": "交通部", "reason": "補報第一季"})
+    page = client.get(reverse("reporting:periods"), {"year": "112"})
+    assert "補報第一季" in page.text
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "補報", "save": "1"})
+    assert Entry.objects.get().quantity == 2

@@ -1,0 +1,59 @@
+"""An officer enters a figure, saves a draft and submits; the agency reviewer
+returns it with a comment; the officer sees the comment, fixes and resubmits."""
+
+import io
+
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from agencies.models import Agency, Role, User
+from agencies.services import role_grant
+
+from .conftest import PASSWORD
+
+
+def _login(page, site, username):
+    page.goto(f"{site.url}/accounts/login/")
+    page.get_by_label("帳號").fill(username)
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    page.wait_for_url(f"{site.url}/plans/112/")
+
+
+def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
+    call_command("generate_obligations", "112", stdout=io.StringIO())
+    reviewer = User.objects.create_user(username="reviewer", password=PASSWORD, agency=Agency.objects.get(name="交通部"))
+    role_grant(user=reviewer, role=Role.AGENCY_REVIEWER, granted_by=None)
+
+    _login(page, site, "officer")
+    page.get_by_role("link", name="填報項目").click()
+    row = page.locator("tr.item-row").filter(has_text="各公股股權管理機關邀集定期召開會議")
+    row.get_by_role("link", name="112年第1季").click()
+    page.get_by_label("本期數值").fill("２")
+    page.get_by_label("執行情形").fill("3月召開業務研討會。")
+    page.get_by_role("button", name="儲存草稿").click()
+    expect(page.locator("#entry-state")).to_have_text("草稿")
+    expect(page.locator("#entry-value")).to_have_text("2")
+    page.get_by_role("link", name="修改").click()
+    page.get_by_role("button", name="儲存並送出").click()
+    expect(page.locator("#entry-state")).to_have_text("已送出（待機關審核）")
+    entry_url = page.url
+
+    reviewer_page = browser.new_context(locale="zh-TW").new_page()
+    _login(reviewer_page, site, "reviewer")
+    reviewer_page.goto(entry_url)
+    reviewer_page.get_by_label("退回意見（必填）").fill("請補充召開日期與與會人員。")
+    reviewer_page.get_by_role("button", name="退回修正").click()
+    expect(reviewer_page.locator("#entry-state")).to_have_text("退回修正")
+    reviewer_page.close()
+
+    page.goto(entry_url)
+    expect(page.locator("#review-comment")).to_contain_text("請補充召開日期與與會人員。")
+    page.get_by_role("link", name="修改").click()
+    expect(page.locator("#review-comment")).to_contain_text("請補充召開日期與與會人員。")
+    page.get_by_label("執行情形").fill("3月15日召開業務研討會，與會 12 人。")
+    page.screenshot(path=artifacts_dir / "entry-form-returned.png", full_page=True)
+    page.get_by_role("button", name="儲存並送出").click()
+    expect(page.locator("#entry-state")).to_have_text("已送出（待機關審核）")
+    expect(page.locator("#entry-history")).to_contain_text("退回")
+    page.screenshot(path=artifacts_dir / "entry-history.png", full_page=True)
