@@ -238,6 +238,8 @@ class EntryEvent(models.Model):
         RETURNED = "returned", _("退回")
         APPROVED = "approved", _("核定")
         REOPENED = "reopened", _("重新開放")
+        EVIDENCE_ADDED = "evidence_added", _("新增佐證資料")
+        EVIDENCE_REMOVED = "evidence_removed", _("刪除佐證資料")
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="events", verbose_name=_("填報資料"))
     at = models.DateTimeField(_("時間"), default=timezone.now)
@@ -252,3 +254,9 @@ class EntryEvent(models.Model):
         verbose_name = _("填報歷程")
         verbose_name_plural = _("填報歷程")
         ordering = ["entry", "at", "pk"]
+
+
+from .models_notices import Notice  # noqa: E402,F401
+
+
+from .models_evidence import Evidence  # noqa: E402,F401

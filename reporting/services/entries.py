@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
 
+from .. import tasks
 from ..models import Entry, EntryEvent, Obligation, PeriodReopening, ReportingPeriod
 from ..values import VALUE_FIELDS, EntryValueError, clean_entry_values
 
@@ -93,7 +94,8 @@ def entry_save(*, obligation: Obligation, period: ReportingPeriod, user, data: E
         raise WorkflowError(_("這個填報期間不適用於此項填報義務。"))
     if not period_accepts_changes(period, obligation.agency_id):
         raise WorkflowError(_("%(period)s 已鎖定，無法再修改；如需補正請洽廉政署重新開放。") % {"period": period.label})
-    entry = Entry.objects.select_for_update().filter(obligation=obligation, period=period).select_related("updated_by").first()
+    # Lock only the entry row: PostgreSQL cannot lock the nullable side of the outer join.
+    entry = Entry.objects.select_for_update(of=("self",)).filter(obligation=obligation, period=period).select_related("updated_by").first()
     if entry is not None and data.expected_version != entry.version:
         raise EntryConflict(entry)
     if entry is not None and entry.state not in EDITABLE_STATES:
@@ -116,7 +118,7 @@ def entry_save(*, obligation: Obligation, period: ReportingPeriod, user, data: E
 
 
 def _locked(entry: Entry) -> Entry:
-    return Entry.objects.select_for_update().select_related("obligation__agency", "obligation__indicator", "period").get(pk=entry.pk)
+    return Entry.objects.select_for_update(of=("self",)).select_related("obligation__agency", "obligation__indicator", "period").get(pk=entry.pk)
 
 
 def _require_state(entry, *states):
@@ -183,6 +185,7 @@ def entry_submit(*, entry: Entry, user) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "submitted_at", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.SUBMITTED, before)
+    transaction.on_commit(lambda: tasks.notify_awaiting_review.delay(entry.pk))
     return entry
 
 
@@ -196,6 +199,7 @@ def entry_forward(*, entry: Entry, user) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.FORWARDED, before)
+    transaction.on_commit(lambda: tasks.notify_awaiting_review.delay(entry.pk))
     return entry
 
 
@@ -219,6 +223,7 @@ def entry_return(*, entry: Entry, user, comment: str) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.RETURNED, before, comment=comment)
+    transaction.on_commit(lambda: tasks.notify_returned.delay(entry.pk))
     return entry
 
 
@@ -251,4 +256,5 @@ def entry_reopen(*, entry: Entry, user, reason: str) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.REOPENED, before, comment=reason)
+    transaction.on_commit(lambda: tasks.notify_returned.delay(entry.pk))
     return entry

@@ -16,6 +16,7 @@ from ..models import Entry, ReportingPeriod
 from ..services import entries as workflow
 from ..services.entries import EntryConflict, EntryInput, WorkflowError
 from ..values import EntryValueError
+from .evidence import evidence_panel
 
 
 def _year_and_quarter(request, years):
@@ -98,6 +99,7 @@ def entry_edit(request, obligation, period):
             "obligation": obligation, "period": period, "entry": entry, "form": form, "kind": kind, "conflict": conflict,
             "can_edit": can_edit, "locked": not workflow.period_accepts_changes(period, obligation.agency_id),
             "targets": obligation.indicator.values.filter(year=obligation.year).prefetch_related("shares__agency"),
+            "evidence_panel": evidence_panel(request, entry),
         },
     )
 
@@ -117,7 +119,7 @@ def entry_detail(request, pk):
     return render(
         request,
         "reporting/entry_detail.html",
-        {"entry": entry, "events": entry.events.select_related("actor"), "actions": actions, "review_form": ReviewForm()},
+        {"entry": entry, "events": entry.events.select_related("actor"), "actions": actions, "review_form": ReviewForm(), "evidence_panel": evidence_panel(request, entry)},
     )
 
 

@@ -1,0 +1,310 @@
+"""Reminders and workflow notices.
+
+Every event makes one in-portal Notice per person and at most one e-mail, addressed
+to everyone notified (an agency's officers share the duty, so they share the mail).
+Called by the thin tasks in reporting/tasks.py; e-mail text lives in templates/emails/.
+"""
+
+import datetime
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Role, User
+
+from ..models import Entry, EntryEvent, Obligation, ReportingPeriod
+from ..models_notices import Notice, ReminderLog
+
+# An obligation is still owed for a period while its entry is missing, a draft or returned.
+OWING_STATES = (Entry.State.DRAFT, Entry.State.RETURNED)
+DEFAULT_REMINDER_DAYS_BEFORE = 3
+
+
+def reminder_days_before() -> int:
+    return int(getattr(settings, "REMINDER_DAYS_BEFORE", DEFAULT_REMINDER_DAYS_BEFORE))
+
+
+def portal_url(path: str) -> str:
+    """An absolute link for e-mail (tasks have no request to take the host from).
+
+    PORTAL_URL (e.g. https://integrity.example.gov.tw) when set; otherwise the first
+    ALLOWED_HOSTS name.
+    """
+    if not path:
+        return ""
+    base = getattr(settings, "PORTAL_URL", "")
+    if not base:
+        hosts = [host for host in settings.ALLOWED_HOSTS if host not in ("*", "") and not host.startswith((".", "["))]
+        if not hosts:
+            return path
+        base = f"{'http' if settings.DEBUG else 'https'}://{hosts[0]}{':8000' if settings.DEBUG else ''}"
+    return base.rstrip("/") + path
+
+
+# ------------------------------------------------------------------ recipients
+
+
+def _holding(role, **grant) -> QuerySet[User]:
+    """Active users with an unrevoked grant of ``role`` (the conditions apply to the same grant)."""
+    conditions = {f"role_grants__{name}": value for name, value in grant.items()}
+    return User.objects.filter(is_active=True, role_grants__role=role, role_grants__revoked_at__isnull=True, **conditions)
+
+
+def officers_of(agency_ids) -> QuerySet[User]:
+    return _holding(Role.OFFICER).filter(agency_id__in=agency_ids).order_by("agency_id", "username")
+
+
+def agency_reviewers_of(agency_id: int) -> QuerySet[User]:
+    """Everyone who may forward the agency's entries: its own reviewers and reviewers
+    overseeing a body above it (the same rule as the workflow's _is_agency_member)."""
+    above = Agency.objects.ancestors(agency_id, include_self=True).values("pk")
+    own = _holding(Role.AGENCY_REVIEWER).filter(agency_id=agency_id)
+    overseeing = _holding(Role.AGENCY_REVIEWER, oversees_subordinates=True).filter(agency_id__in=above)
+    return User.objects.filter(Q(pk__in=own.values("pk")) | Q(pk__in=overseeing.values("pk"))).order_by("username")
+
+
+def aac_reviewers() -> QuerySet[User]:
+    return _holding(Role.AAC_REVIEWER).order_by("username")
+
+
+# ------------------------------------------------------------------ sending
+
+
+def _send_mail(*, recipients, subject: str, template: str, context: dict) -> int:
+    addresses = [user.email for user in recipients if user.email]
+    if not addresses:
+        return 0
+    body = render_to_string(template, {**context, "link": portal_url(context.get("link", ""))})
+    return EmailMessage(subject=subject, body=body, to=addresses).send()
+
+
+def _notice_body(template: str, context: dict) -> str:
+    # The same text as the e-mail, without the link line: the notice carries its own link.
+    return render_to_string(template, {**context, "link": ""}).strip()
+
+
+# ------------------------------------------------------------------ reminders
+
+
+@dataclass
+class ReminderStats:
+    periods: int = 0
+    agencies: int = 0  # agencies reminded in this run
+    emails: int = 0
+    notices: int = 0
+    already_sent: int = 0  # agency/period pairs reminded earlier the same day
+    without_officers: int = 0  # agencies owing items but with nobody to tell
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def periods_to_remind(*, today: datetime.date) -> list[ReportingPeriod]:
+    """Periods due exactly REMINDER_DAYS_BEFORE days from today, and past-due ones.
+
+    A locked period takes no more entries, so nobody is reminded of it.
+    """
+    ahead = today + datetime.timedelta(days=reminder_days_before())
+    return list(
+        ReportingPeriod.objects.exclude(state=ReportingPeriod.State.LOCKED)
+        .filter(Q(due_on=ahead) | Q(due_on__lt=today))
+        .order_by("due_on", "frequency", "number")
+    )
+
+
+def owed_obligations(*, period: ReportingPeriod) -> QuerySet[Obligation]:
+    """Obligations of the period's year and frequency without a submitted entry for it,
+    with ``entry_state`` (None when nothing was entered)."""
+    entries = Entry.objects.filter(obligation=OuterRef("pk"), period=period)
+    return (
+        Obligation.objects.filter(year=period.year, indicator__frequency=period.frequency, agency__is_active=True)
+        .filter(~Exists(entries.exclude(state__in=OWING_STATES)))
+        .annotate(entry_state=Subquery(entries.values("state")[:1]))
+        .select_related("agency", "indicator__measure__strategy")
+        .order_by("agency__name", "indicator__measure__strategy__position", "indicator__measure__number", "indicator__position")
+    )
+
+
+def _quarter_of(period: ReportingPeriod) -> int:
+    return (period.months[1] + 2) // 3
+
+
+def reminders_send(*, today: datetime.date) -> ReminderStats:
+    """Remind every agency that still owes items for a period due soon or overdue.
+
+    Per agency and period: one Notice to each of its officers and one e-mail to all
+    of them, at most once a day (ReminderLog).
+    """
+    stats = ReminderStats()
+    with translation.override(settings.LANGUAGE_CODE):
+        for period in periods_to_remind(today=today):
+            stats.periods += 1
+            _remind_for_period(period=period, today=today, stats=stats)
+    return stats
+
+
+def _remind_for_period(*, period: ReportingPeriod, today: datetime.date, stats: ReminderStats) -> None:
+    owed: OrderedDict[int, list[Obligation]] = OrderedDict()
+    for obligation in owed_obligations(period=period):
+        owed.setdefault(obligation.agency_id, []).append(obligation)
+    if not owed:
+        return
+    officers: dict[int, list[User]] = {}
+    for user in officers_of(owed.keys()):
+        officers.setdefault(user.agency_id, []).append(user)
+    sent_today = set(ReminderLog.objects.filter(period=period, sent_on=today).values_list("agency_id", flat=True))
+    overdue = period.due_on < today
+    kind = Notice.Kind.OVERDUE if overdue else Notice.Kind.REMINDER
+    status_labels = dict(Entry.State.choices)
+    link = f"{reverse('reporting:my_items')}?year={period.year}&quarter={_quarter_of(period)}"
+    for agency_id, obligations in owed.items():
+        agency = obligations[0].agency
+        recipients = officers.get(agency_id, [])
+        if agency_id in sent_today:
+            stats.already_sent += 1
+            continue
+        if not recipients:
+            stats.without_officers += 1
+            continue
+        items = [
+            {
+                "reference": obligation.indicator.measure.reference,
+                "text": obligation.indicator.text,
+                "status": status_labels[obligation.entry_state] if obligation.entry_state else _("尚未填寫"),
+            }
+            for obligation in obligations
+        ]
+        context = {
+            "agency": agency, "period": period, "items": items, "overdue": overdue,
+            "days_left": (period.due_on - today).days, "days_late": (today - period.due_on).days, "link": link,
+        }
+        values = {"period": period.label, "agency": agency.name, "count": len(items)}
+        if overdue:
+            title = _("【逾期提醒】%(period)s已截止，%(agency)s尚有 %(count)d 項未送出") % values
+        else:
+            title = _("【填報提醒】%(period)s即將截止，%(agency)s尚有 %(count)d 項未送出") % values
+        # The day's record, the notices and the e-mail succeed or fail together: a failed
+        # send rolls the record back so the next run retries. A concurrent run waits on
+        # the record's unique key and then finds it (get_or_create), so it sends nothing.
+        with transaction.atomic():
+            _log, created = ReminderLog.objects.get_or_create(
+                agency_id=agency_id, period=period, sent_on=today,
+                defaults={"kind": kind, "items": len(items), "recipients": len(recipients)},
+            )
+            if not created:
+                stats.already_sent += 1
+                continue
+            body = _notice_body("emails/reminder.txt", context)
+            Notice.objects.bulk_create([Notice(recipient=user, kind=kind, title=title, body=body, link=link) for user in recipients])
+            stats.emails += _send_mail(recipients=recipients, subject=title, template="emails/reminder.txt", context=context)
+        stats.agencies += 1
+        stats.notices += len(recipients)
+
+
+# ------------------------------------------------------------------ workflow notices
+
+
+def _entry(entry_id: int) -> Entry | None:
+    return (
+        Entry.objects.select_related("obligation__agency", "obligation__indicator__measure__strategy", "period")
+        .filter(pk=entry_id)
+        .first()
+    )
+
+
+def notify_returned(*, entry_id: int) -> int:
+    """Tell the entry's officers that it came back, with the reviewer's comment.
+
+    Returns the number of notices made.
+    """
+    entry = _entry(entry_id)
+    if entry is None:
+        return 0
+    event = (
+        entry.events.filter(to_state=Entry.State.RETURNED).select_related("actor").order_by("-at", "-pk").first()
+    )
+    recipients = list(officers_of([entry.obligation.agency_id]))
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        link = reverse("reporting:entry_detail", args=[entry.pk])
+        reviewer = event.actor if event and event.actor else None
+        context = {
+            "entry": entry, "obligation": entry.obligation, "period": entry.period, "link": link,
+            "comment": event.comment if event else entry.review_comment,
+            "reviewer": (reviewer.get_full_name() or reviewer.username) if reviewer else "",
+            "reopened": bool(event and event.action == EntryEvent.Action.REOPENED),
+        }
+        title = _("【退回修正】%(period)s %(measure)s：%(indicator)s") % {
+            "period": entry.period.label, "measure": entry.obligation.indicator.measure.reference,
+            "indicator": _shorten(entry.obligation.indicator.text, 40),
+        }
+        with transaction.atomic():
+            body = _notice_body("emails/entry_returned.txt", context)
+            Notice.objects.bulk_create([Notice(recipient=user, kind=Notice.Kind.RETURNED, title=title, body=body, link=link) for user in recipients])
+            _send_mail(recipients=recipients, subject=title, template="emails/entry_returned.txt", context=context)
+    return len(recipients)
+
+
+def notify_awaiting_review(*, entry_id: int) -> int:
+    """Tell the people who act next that an entry awaits them: the agency's reviewers
+    for a submitted entry, AAC reviewers for a forwarded one.
+
+    Batched as a digest: a reviewer who already has an unread "awaiting review" notice
+    gets neither a new notice nor an e-mail (a unique key makes this hold under
+    concurrent workers). The notice is marked read when they open the review queue
+    or the notices page, so the next submission after that is announced again.
+    Returns the number of notices made.
+    """
+    entry = _entry(entry_id)
+    if entry is None:
+        return 0
+    if entry.state == Entry.State.SUBMITTED:
+        candidates = agency_reviewers_of(entry.obligation.agency_id)
+        queue = "reporting:agency_review_queue"
+    elif entry.state == Entry.State.FORWARDED:
+        candidates = aac_reviewers()
+        queue = "reporting:review_queue"
+    else:
+        return 0  # already moved on before the task ran
+    with translation.override(settings.LANGUAGE_CODE):
+        link = reverse(queue)
+        context = {"entry": entry, "obligation": entry.obligation, "period": entry.period, "link": link, "aac": entry.state == Entry.State.FORWARDED}
+        title = _("【待審核】%(agency)s送出了%(period)s的填報資料") % {"agency": entry.obligation.agency.name, "period": entry.period.label}
+        body = _notice_body("emails/awaiting_review.txt", context)
+        notified = []
+        for user in candidates:
+            try:
+                with transaction.atomic():
+                    Notice.objects.create(recipient=user, kind=Notice.Kind.AWAITING_REVIEW, title=title, body=body, link=link)
+            except IntegrityError:
+                continue  # an unread digest already tells this reviewer to look at the queue
+            notified.append(user)
+        if notified:
+            _send_mail(recipients=notified, subject=title, template="emails/awaiting_review.txt", context=context)
+    return len(notified)
+
+
+def _shorten(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+# ------------------------------------------------------------------ reading state
+
+
+def notices_mark_read(*, user, ids=None, kind: str | None = None) -> int:
+    """Mark the user's unread notices read (all, or the given ids, or one kind); returns how many."""
+    notices = Notice.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        notices = notices.filter(pk__in=ids)
+    if kind is not None:
+        notices = notices.filter(kind=kind)
+    return notices.update(read_at=timezone.now())
