@@ -185,7 +185,7 @@ def entry_submit(*, entry: Entry, user) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "submitted_at", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.SUBMITTED, before)
-    transaction.on_commit(lambda: tasks.notify_awaiting_review.delay(entry.pk))
+    transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
     return entry
 
 
@@ -199,7 +199,7 @@ def entry_forward(*, entry: Entry, user) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.FORWARDED, before)
-    transaction.on_commit(lambda: tasks.notify_awaiting_review.delay(entry.pk))
+    transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
     return entry
 
 
@@ -223,7 +223,7 @@ def entry_return(*, entry: Entry, user, comment: str) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.RETURNED, before, comment=comment)
-    transaction.on_commit(lambda: tasks.notify_returned.delay(entry.pk))
+    transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
     return entry
 
 
@@ -256,5 +256,5 @@ def entry_reopen(*, entry: Entry, user, reason: str) -> Entry:
     entry.version += 1
     entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
     _log(entry, user, EntryEvent.Action.REOPENED, before, comment=reason)
-    transaction.on_commit(lambda: tasks.notify_returned.delay(entry.pk))
+    transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
     return entry

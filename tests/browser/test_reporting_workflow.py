@@ -57,3 +57,20 @@ def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
     expect(page.locator("#entry-state")).to_have_text("已送出（待機關審核）")
     expect(page.locator("#entry-history")).to_contain_text("退回")
     page.screenshot(path=artifacts_dir / "entry-history.png", full_page=True)
+
+
+def test_typed_input_survives_a_closed_tab(page, site, browser):
+    """What an officer typed but did not save is restored when they come back."""
+    call_command("generate_obligations", "112", stdout=io.StringIO())
+    _login(page, site, "officer")
+    page.get_by_role("link", name="填報項目").click()
+    row = page.locator("tr.item-row").filter(has_text="各公股股權管理機關邀集定期召開會議")
+    row.get_by_role("link", name="112年第1季").click()
+    form_url = page.url
+    page.get_by_label("本期數值").fill("3")
+    page.get_by_label("執行情形").fill("尚未儲存的長篇說明")
+    page.goto(f"{site.url}/plans/112/")  # leave without saving
+    page.goto(form_url)
+    expect(page.locator("#draft-restored")).to_be_visible()
+    expect(page.get_by_label("本期數值")).to_have_value("3")
+    expect(page.get_by_label("執行情形")).to_have_value("尚未儲存的長篇說明")
