@@ -24,6 +24,13 @@ class Personas:
         return None if name == "anonymous" else getattr(self, name)
 
 
+def user_with_role(username, agency, role, *, email="", **grant):
+    """A user of ``agency`` (a name) holding ``role``; extra keywords go to role_grant."""
+    user = User.objects.create_user(username=username, password="pw-123456789", email=email, agency=Agency.objects.get(name=agency))
+    role_grant(user=user, role=role, granted_by=None, **grant)
+    return user
+
+
 def _user(username, agency_name, *roles, oversees=False):
     user = User.objects.create_user(username=username, password=PASSWORD, agency=Agency.objects.get(name=agency_name) if agency_name else None)
     for role in roles:

@@ -26,14 +26,12 @@ from reporting.services.periods import period_reopen, period_set_state, periods_
 from reporting.values import EntryValueError
 
 from .conftest import find_measure
+from .personas import user_with_role
 
 pytestmark = pytest.mark.django_db
 
 
-def _user(username, agency_name, role, **kwargs):
-    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency_name))
-    role_grant(user=user, role=role, granted_by=None, **kwargs)
-    return user
+_user = user_with_role
 
 
 @pytest.fixture

@@ -12,14 +12,12 @@ from reporting.services import obligations_generate
 from reporting.services.periods import period_set_state, periods_ensure
 
 from .conftest import find_measure
+from .personas import user_with_role
 
 pytestmark = pytest.mark.django_db
 
 
-def _user(username, agency, role):
-    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency))
-    role_grant(user=user, role=role, granted_by=None)
-    return user
+_user = user_with_role
 
 
 @pytest.fixture

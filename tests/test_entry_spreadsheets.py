@@ -23,16 +23,14 @@ from reporting.services.periods import period_set_state, periods_ensure
 from reporting.spreadsheets import row_key
 
 from .conftest import find_measure
+from .personas import user_with_role
 
 pytestmark = pytest.mark.django_db
 
 KEY = "項目代碼（請勿修改）"
 
 
-def _user(username, agency, role):
-    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency))
-    role_grant(user=user, role=role, granted_by=None)
-    return user
+_user = user_with_role
 
 
 def _item(kind, agency="交通部"):

@@ -25,6 +25,7 @@ from reporting.services.entries import entry_approve, entry_forward, entry_submi
 from reporting.services.periods import period_set_state, periods_ensure
 
 from .conftest import find_measure
+from .personas import user_with_role
 
 # ------------------------------------------------------------------ real small files of each kind
 
@@ -254,10 +255,7 @@ def test_the_compound_file_reader_follows_multi_sector_directories():
 
 # ------------------------------------------------------------------ through the pages and services
 
-def _user(username, agency, role, **grant):
-    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency))
-    role_grant(user=user, role=role, granted_by=None, **grant)
-    return user
+_user = user_with_role
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from agencies.services import role_grant
 from reporting.models import Entry, EntryEvent, Notice, Obligation, ReportingPeriod
 from reporting.services import obligations_generate
 from reporting.services.periods import periods_ensure
+from .personas import user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +23,7 @@ AAC_QUEUE = "reporting:review_queue"
 AGENCY_QUEUE = "reporting:agency_review_queue"
 
 
-def _user(username, agency, role, **grant):
-    user = User.objects.create_user(username=username, password="pw-123456789", agency=Agency.objects.get(name=agency))
-    role_grant(user=user, role=role, granted_by=None, **grant)
-    return user
+_user = user_with_role
 
 
 @pytest.fixture

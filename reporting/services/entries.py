@@ -121,6 +121,19 @@ def _locked(entry: Entry) -> Entry:
     return Entry.objects.select_for_update(of=("self",)).select_related("obligation__agency", "obligation__indicator", "period").get(pk=entry.pk)
 
 
+def _move(entry, user, *, to_state, action, comment="", review_comment=None, extra_fields=()):
+    """Write a state change (with the optional review comment) and its history event."""
+    before, entry.state = entry.state, to_state
+    fields = ["state", "version", "updated_at", *extra_fields]
+    if review_comment is not None:
+        entry.review_comment = review_comment
+        fields.append("review_comment")
+    entry.version += 1
+    entry.save(update_fields=fields)
+    _log(entry, user, action, before, comment=comment)
+    return entry
+
+
 def _require_state(entry, *states):
     if entry.state not in states:
         raise WorkflowError(_("這筆資料目前為「%(state)s」，無法執行此操作。") % {"state": entry.get_state_display()})
@@ -179,12 +192,9 @@ def entry_submit(*, entry: Entry, user) -> Entry:
         raise WorkflowError(_("%(period)s 已鎖定，無法送出。") % {"period": entry.period.label})
     if problems := _missing_before_submit(entry):
         raise EntryValueError(problems)
-    before = entry.state
-    entry.state = Entry.State.SUBMITTED if entry.obligation.agency.uses_agency_review else Entry.State.FORWARDED
     entry.submitted_at = timezone.now()
-    entry.version += 1
-    entry.save(update_fields=["state", "submitted_at", "version", "updated_at"])
-    _log(entry, user, EntryEvent.Action.SUBMITTED, before)
+    to_state = Entry.State.SUBMITTED if entry.obligation.agency.uses_agency_review else Entry.State.FORWARDED
+    _move(entry, user, to_state=to_state, action=EntryEvent.Action.SUBMITTED, extra_fields=["submitted_at"])
     transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
     return entry
 
@@ -195,10 +205,7 @@ def entry_forward(*, entry: Entry, user) -> Entry:
     if not _is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):
         raise PermissionDenied(_("只有本機關的機關審核人可以轉送。"))
     _require_state(entry, Entry.State.SUBMITTED)
-    before, entry.state = entry.state, Entry.State.FORWARDED
-    entry.version += 1
-    entry.save(update_fields=["state", "version", "updated_at"])
-    _log(entry, user, EntryEvent.Action.FORWARDED, before)
+    _move(entry, user, to_state=Entry.State.FORWARDED, action=EntryEvent.Action.FORWARDED)
     transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
     return entry
 
@@ -218,11 +225,7 @@ def entry_return(*, entry: Entry, user, comment: str) -> Entry:
             raise PermissionDenied(_("只有本機關的機關審核人可以退回。"))
     else:
         _require_state(entry, Entry.State.FORWARDED, Entry.State.SUBMITTED)
-    before, entry.state = entry.state, Entry.State.RETURNED
-    entry.review_comment = comment
-    entry.version += 1
-    entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
-    _log(entry, user, EntryEvent.Action.RETURNED, before, comment=comment)
+    _move(entry, user, to_state=Entry.State.RETURNED, action=EntryEvent.Action.RETURNED, comment=comment, review_comment=comment)
     transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
     return entry
 
@@ -233,11 +236,7 @@ def entry_approve(*, entry: Entry, user) -> Entry:
     if not user.has_role(Role.AAC_REVIEWER):
         raise PermissionDenied(_("只有廉政署審查人可以核定。"))
     _require_state(entry, Entry.State.FORWARDED)
-    before, entry.state = entry.state, Entry.State.APPROVED
-    entry.review_comment = ""
-    entry.version += 1
-    entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
-    _log(entry, user, EntryEvent.Action.APPROVED, before)
+    _move(entry, user, to_state=Entry.State.APPROVED, action=EntryEvent.Action.APPROVED, review_comment="")
     return entry
 
 
@@ -251,10 +250,6 @@ def entry_reopen(*, entry: Entry, user, reason: str) -> Entry:
     if not reason:
         raise EntryValueError({"review_comment": _("重新開放時必須填寫理由。")})
     _require_state(entry, Entry.State.APPROVED)
-    before, entry.state = entry.state, Entry.State.RETURNED
-    entry.review_comment = reason
-    entry.version += 1
-    entry.save(update_fields=["state", "review_comment", "version", "updated_at"])
-    _log(entry, user, EntryEvent.Action.REOPENED, before, comment=reason)
+    _move(entry, user, to_state=Entry.State.RETURNED, action=EntryEvent.Action.REOPENED, comment=reason, review_comment=reason)
     transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
     return entry

@@ -14,7 +14,8 @@ from ..services import plan_for_year
 PAGE_SIZE = 100
 
 
-def _positive_int(value):
+def positive_id(value):
+    """A query-string id, or None when it is missing or not a positive whole number."""
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -37,8 +38,8 @@ def obligation_list(request):
                 year = asked
             else:
                 problems.append(_("民國%(year)d年沒有填報義務資料，改為顯示最近年度。") % {"year": asked})
-    strategy = _positive_int(request.GET.get("strategy"))
-    agency = _positive_int(request.GET.get("agency"))
+    strategy = positive_id(request.GET.get("strategy"))
+    agency = positive_id(request.GET.get("agency"))
     for name, value in (("strategy", strategy), ("agency", agency)):
         if request.GET.get(name) and value is None:
             problems.append(_("篩選條件「%(value)s」無效，已忽略。") % {"value": request.GET.get(name)})

@@ -25,6 +25,7 @@ from ..models import Entry, Obligation, ReportingPeriod
 from ..models_notices import Notice
 from ..services import entries as workflow
 from ..services.notices import notices_mark_read
+from .obligations import positive_id
 
 PAGE_SIZE = 50
 NOTICE_PAGE_SIZE = 50
@@ -114,14 +115,6 @@ AGENCY_QUEUE = Queue(
 )
 
 
-def _positive_int(value):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
 def _read_filters(request, *, agencies: QuerySet[Agency]) -> QueueFilters:
     """Filters from the query string; a value that names nothing the user may filter by
     is ignored with a warning, never an error page. An agency outside ``agencies`` is
@@ -136,7 +129,7 @@ def _read_filters(request, *, agencies: QuerySet[Agency]) -> QueueFilters:
         raw = request.GET.get(name, "").strip()
         if not raw:
             continue
-        pk = _positive_int(raw)
+        pk = positive_id(raw)
         found = choices.filter(pk=pk).first() if pk else None
         if found is None:
             messages.warning(request, _("%(field)s篩選條件「%(value)s」無效，已忽略。") % {"field": label, "value": raw})
