@@ -230,3 +230,30 @@ def render_ods(sheets: list[Sheet]) -> bytes:
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()
+
+
+# ------------------------------------------------------------------- CSV
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def render_csv(sheet: Sheet) -> bytes:
+    """One sheet as CSV: numbers written plainly (no thousands separators), text escaped
+    against formula injection, UTF-8 with a BOM so that Excel reads Chinese correctly."""
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape_formula(str(header)) for header, _width in sheet.columns])
+    for row in sheet.rows:
+        writer.writerow(["" if value is None else _csv_value(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_value(value):
+    value = _cell_value(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

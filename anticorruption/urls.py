@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("registry/", include("agencies.urls")),
     path("obligations/", include("reporting.urls")),
+    path("dashboard/", include("reporting.urls_dashboard")),
     path("", include("measures.urls")),
 ]

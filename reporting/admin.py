@@ -4,7 +4,7 @@ from django.contrib import admin
 from agencies.models import Agency
 from anticorruption.admin import ReadOnlyAdmin
 
-from .models import Obligation, ObligationScope
+from .models import AssessmentRule, Obligation, ObligationScope
 from .services import obligation_scope_set
 
 
@@ -38,3 +38,23 @@ class ObligationAdmin(ReadOnlyAdmin):
     list_filter = ["year", "role", "source", "agency__kind"]
     search_fields = ["agency__name", "indicator__text"]
     list_select_related = ["agency", "indicator__measure__strategy"]
+
+
+@admin.register(AssessmentRule)
+class AssessmentRuleAdmin(admin.ModelAdmin):
+    """One row: administrators tune the tolerance behind "on track" (進度符合)."""
+
+    list_display = ["__str__", "tolerance_percent", "updated_at", "updated_by"]
+    fields = ["tolerance_percent", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not AssessmentRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

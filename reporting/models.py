@@ -260,3 +260,6 @@ from .models_notices import Notice  # noqa: E402,F401
 
 
 from .models_evidence import Evidence  # noqa: E402,F401
+
+
+from .models_assessment import AssessmentRule  # noqa: E402,F401

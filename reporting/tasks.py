@@ -24,3 +24,12 @@ def notify_returned(entry_id: int) -> int:
 @shared_task
 def notify_awaiting_review(entry_id: int) -> int:
     return notices.notify_awaiting_review(entry_id=entry_id)
+
+
+@shared_task
+def send_reminders_to(agency_ids: list[int], period_ids: list[int]) -> dict:
+    """A reviewer's one-click reminder to late agencies (the completeness page)."""
+    from .models import ReportingPeriod
+
+    periods = list(ReportingPeriod.objects.filter(pk__in=period_ids).order_by("due_on"))
+    return notices.reminders_send_to(agency_ids=agency_ids, periods=periods, today=timezone.localdate()).as_dict()

@@ -151,9 +151,26 @@ def reminders_send(*, today: datetime.date) -> ReminderStats:
     return stats
 
 
-def _remind_for_period(*, period: ReportingPeriod, today: datetime.date, stats: ReminderStats) -> None:
+def reminders_send_to(*, agency_ids, periods: list[ReportingPeriod], today: datetime.date) -> ReminderStats:
+    """The one-click reminder from the completeness page: the same reminder as the
+    daily run, to the chosen agencies only, for the chosen periods; still at most
+    one a day per agency and period. Locked periods take no entries, so they are skipped."""
+    stats = ReminderStats()
+    with translation.override(settings.LANGUAGE_CODE):
+        for period in periods:
+            if period.state == ReportingPeriod.State.LOCKED:
+                continue
+            stats.periods += 1
+            _remind_for_period(period=period, today=today, stats=stats, agency_ids=set(agency_ids))
+    return stats
+
+
+def _remind_for_period(*, period: ReportingPeriod, today: datetime.date, stats: ReminderStats, agency_ids=None) -> None:
     owed: OrderedDict[int, list[Obligation]] = OrderedDict()
-    for obligation in owed_obligations(period=period):
+    obligations = owed_obligations(period=period)
+    if agency_ids is not None:
+        obligations = obligations.filter(agency_id__in=agency_ids)
+    for obligation in obligations:
         owed.setdefault(obligation.agency_id, []).append(obligation)
     if not owed:
         return

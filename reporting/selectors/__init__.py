@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from .models import Obligation
+from ..models import Obligation
 
 
 def obligation_years() -> list[int]:
@@ -35,7 +35,7 @@ def obligation_table(*, user, year: int, strategy: int | None = None, agency: in
 def year_figure(*, obligation, including=None):
     """An agency's year-to-date figure for one obligation: the sum for counts and
     money, Σnumerators ÷ Σdenominators × 100 for ratios; None for status kinds."""
-    from .models import Entry
+    from ..models import Entry
 
     kind = obligation.indicator.entry_kind()
     entries = list(Entry.objects.filter(obligation=obligation).exclude(pk=getattr(including, "pk", None)))
