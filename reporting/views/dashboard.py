@@ -64,7 +64,7 @@ def _no_data(request, filters):
 def _board_context(request, filters, board, **extra):
     query = board.query
     return {
-        "filters": filters, "query": query, "board": board, "plan": query.plan,
+        "filters": filters, "selection": query, "board": board, "plan": query.plan,
         "statuses": HEADLINE_STATUSES, "rule_text": RULE_TEXT % {"tolerance": f"{board.tolerance:g}"},
         "strategies": Strategy.objects.filter(plan=query.plan).order_by("position"),
         "lead_agencies": lead_agencies(plan=query.plan),
@@ -208,7 +208,7 @@ def completeness_page(request):
     totals = completeness(year=query.year, quarter=query.quarter, agencies=scope)
     counts = {key: sum(1 for row in rows if row.completion == key) for key in Completion.LABELS}
     return render(request, "reporting/dashboard/completeness.html", {
-        "filters": filters, "query": query, "plan": query.plan, "page": Paginator(rows, COMPLETENESS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "filters": filters, "selection": query, "plan": query.plan, "page": Paginator(rows, COMPLETENESS_PAGE_SIZE).get_page(request.GET.get("page")),
         "totals": totals, "completion": completion, "late_only": late_only, "sort": sort, "completions": Completion.LABELS,
         "counts": counts, "late_count": sum(1 for row in rows if row.is_late), "carried": filters.carried(), "formats": FORMAT_LABELS,
         "quarters": [1, 2, 3, 4], "can_remind": _can_remind(request.user),
