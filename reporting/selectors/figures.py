@@ -141,120 +141,118 @@ def indicator_figures(
 
 def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, agencies=None) -> dict[int, dict]:
     """{year: {"periods": {period number: Figure}, "year_to_date": {quarter: Figure}}} for every
-    year with entries: the figure of each period alone, and the running year-to-date figure."""
+    year with entries: the figure of each period alone, and the running year-to-date figure
+    (whose ``agencies`` is a lower bound: agencies are counted per period)."""
     kinds = IndicatorKinds.load([indicator.pk])
     entries = counted_entries(states=counted_states(include_submitted), agencies=agencies, indicators=[indicator.pk])
-    rows = _rows(entries, ("year", "period"), kinds, indicator.pk)
-    years = {row["key"][0] for row in rows}
+    groups = _groups(entries, ("year", "period"))
+    years = {year for year, _period in groups}
     periods = {p.pk: p for p in ReportingPeriod.objects.filter(year__in=years, frequency=indicator.frequency)}
     trend: dict[int, dict] = {year: {"periods": {}, "year_to_date": {}} for year in sorted(years)}
-    for (year, period_id), group in _grouped(rows).items():
-        trend[year]["periods"][periods[period_id].number] = _combine_year_to_date(group, kinds, indicator.pk)
+    for (year, period_id), group in sorted(groups.items(), key=lambda item: (item[0][0], periods[item[0][1]].number)):
+        trend[year]["periods"][periods[period_id].number] = _figure(group, kinds)
     for year in trend:
-        trend[year]["periods"] = dict(sorted(trend[year]["periods"].items()))
         for quarter in range(1, 5):
-            # Running figures regroup the same rows; no second formula.
-            ids = {pk for pk, p in periods.items() if p.year == year and p.months[1] <= quarter * 3}
-            subset = [row for row in rows if row["key"][0] == year and row["key"][1] in ids]
-            if subset:
-                trend[year]["year_to_date"][quarter] = _combine_year_to_date(subset, kinds, indicator.pk)
+            # Running figures merge the same groups; no second formula.
+            merged = _merge([group for (y, period_id), group in groups.items() if y == year and periods[period_id].months[1] <= quarter * 3])
+            if merged is not None:
+                trend[year]["year_to_date"][quarter] = _figure(merged, kinds)
     return trend
 
 
 # ------------------------------------------------------------------ internals
 
 
-def figures_of(entries, *, by, kinds: IndicatorKinds, indicator_id: int | None = None) -> dict:
-    """Group ``entries`` by ``by`` and make one Figure per group.
-
-    Two queries: one aggregate over every entry, one list of the entries of
-    "latest status" indicators (each agency's latest one wins). ``indicator_id``
-    is given when ``by`` leaves the indicator out (one indicator's trend).
-    """
-    return {key: _combine_year_to_date(group, kinds, indicator_id) for key, group in _grouped(_rows(entries, by, kinds, indicator_id)).items()}
+def figures_of(entries, *, by, kinds: IndicatorKinds) -> dict:
+    """Group ``entries`` by ``by`` and make one Figure per group (two queries)."""
+    return {key: _figure(group, kinds) for key, group in _groups(entries, by).items()}
 
 
-def _grouped(rows) -> dict:
-    groups: dict = defaultdict(list)
-    for row in rows:
-        groups[row["key"]].append(row)
-    return groups
-
-
-def _rows(entries, by, kinds, indicator_id):
-    """Per group and agency: sums for summed and ratio indicators, the latest entry for the others."""
+def _groups(entries, by) -> dict:
+    """Per group: totals from one aggregate query, and for "latest status" indicators each
+    agency's latest entry from a second query (only those indicators' entries are read)."""
     fields = [GROUPINGS[name] for name in by]
-    per_agency = [*fields] if "agency" in by else [*fields, GROUPINGS["agency"]]
-    if "indicator" not in by:
-        per_agency.append(GROUPINGS["indicator"])
+    indicator_field, agency_field = GROUPINGS["indicator"], GROUPINGS["agency"]
+    group_fields = fields if indicator_field in fields else [*fields, indicator_field]
     has_value = Q(numerator__isnull=False, denominator__isnull=False)
-    sums = entries.values(*per_agency).annotate(
+    sums = entries.values(*group_fields).annotate(
         total_quantity=Sum("quantity"),
         total_numerator=Sum("numerator", filter=has_value),
         total_denominator=Sum("denominator", filter=has_value),
         entry_count=Count("id"),
+        agency_count=Count(agency_field, distinct=True),
     ).order_by()
+    groups = {}
+    for row in sums:
+        groups[_key([row[name] for name in fields])] = {
+            "indicator": row[indicator_field], "entries": row["entry_count"], "agencies": row["agency_count"],
+            "quantity": row["total_quantity"], "numerator": row["total_numerator"], "denominator": row["total_denominator"],
+            "latest": {},
+        }
     latest_entries = (
         entries.filter(obligation__indicator__aggregation=Indicator.Aggregation.LATEST)
-        .values_list(*per_agency, "period__number", "quantity", "milestone", "reached_on", "grade")
+        .values_list(*fields, agency_field, "period__number", "quantity", "milestone", "reached_on", "grade")
         .order_by()
     )
-    key_size = len(fields)
-    rows = {}
-    for row in sums:
-        values = [row[name] for name in per_agency]
-        key = _key(values[:key_size])
-        agency_id = row[GROUPINGS["agency"]]
-        indicator = row[GROUPINGS["indicator"]] if GROUPINGS["indicator"] in row else indicator_id
-        rows[(key, agency_id)] = {
-            "key": key, "agency": agency_id, "indicator": indicator, "entries": row["entry_count"],
-            "quantity": row["total_quantity"], "numerator": row["total_numerator"], "denominator": row["total_denominator"], "latest": None,
-        }
-    for *values, number, quantity, milestone, reached_on, grade in latest_entries:
-        key = _key(values[:key_size])
-        agency_id = values[per_agency.index(GROUPINGS["agency"])]
-        row = rows[(key, agency_id)]
+    for *values, agency_id, number, quantity, milestone, reached_on, grade in latest_entries:
         if quantity is None and not milestone and not grade:
             continue
-        if row["latest"] is None or number > row["latest"]["number"]:
-            row["latest"] = {"number": number, "quantity": quantity, "milestone": milestone, "reached_on": reached_on, "grade": grade}
-    return list(rows.values())
+        latest = groups[_key(values)]["latest"]
+        if agency_id not in latest or number > latest[agency_id]["number"]:
+            latest[agency_id] = {"number": number, "quantity": quantity, "milestone": milestone, "reached_on": reached_on, "grade": grade}
+    return groups
 
 
 def _key(values):
     return values[0] if len(values) == 1 else tuple(values)
 
 
-def _combine_year_to_date(rows, kinds: IndicatorKinds, indicator_id) -> Figure:
-    """Across agencies: totals for sums and ratios; for "latest status" the total of
+def _add(a, b):
+    return b if a is None else a if b is None else a + b
+
+
+def _merge(groups: list[dict]) -> dict | None:
+    """Several groups of one indicator as one (a year to date from its periods)."""
+    if not groups:
+        return None
+    merged = {**groups[0], "latest": dict(groups[0]["latest"])}
+    for group in groups[1:]:
+        for name in ("quantity", "numerator", "denominator"):
+            merged[name] = _add(merged[name], group[name])
+        merged["entries"] += group["entries"]
+        merged["agencies"] = max(merged["agencies"], group["agencies"])
+        for agency_id, latest in group["latest"].items():
+            if agency_id not in merged["latest"] or latest["number"] > merged["latest"][agency_id]["number"]:
+                merged["latest"][agency_id] = latest
+    return merged
+
+
+def _figure(group, kinds: IndicatorKinds) -> Figure:
+    """Totals for sums and ratios; for "latest status" across agencies the total of
     levels, the least advanced milestone, the lowest grade."""
-    indicator = rows[0]["indicator"] if rows else indicator_id
+    indicator = group["indicator"]
     kind = kinds.entry_kind.get(indicator, "quantity")
-    figure = Figure(kind=kind)
-    figure.entries = sum(row["entries"] for row in rows)
-    figure.agencies = sum(1 for row in rows if row["entries"])
-    latest = kinds.aggregation.get(indicator) == Indicator.Aggregation.LATEST
+    figure = Figure(kind=kind, entries=group["entries"], agencies=group["agencies"])
+    latest = list(group["latest"].values())
     if kind == "ratio":
-        pairs = [(row["numerator"], row["denominator"]) for row in rows if row["denominator"]]
-        if pairs:
-            figure.numerator = sum(n for n, _ in pairs)
-            figure.denominator = sum(d for _, d in pairs)
+        if group["denominator"]:
+            figure.numerator, figure.denominator = group["numerator"], group["denominator"]
     elif kind == "quantity":
-        if latest:
-            levels = [row["latest"]["quantity"] for row in rows if row["latest"] and row["latest"]["quantity"] is not None]
+        if kinds.aggregation.get(indicator) == Indicator.Aggregation.LATEST:
+            levels = [entry["quantity"] for entry in latest if entry["quantity"] is not None]
+            figure.quantity = sum(levels) if levels else None
         else:
-            levels = [row["quantity"] for row in rows if row["quantity"] is not None]
-        figure.quantity = sum(levels) if levels else None
+            figure.quantity = group["quantity"]
     elif kind == "milestone":
-        statuses = [row["latest"] for row in rows if row["latest"] and row["latest"]["milestone"]]
+        statuses = [entry for entry in latest if entry["milestone"]]
         if statuses:
-            least = min(statuses, key=lambda s: MILESTONE_ORDER.get(s["milestone"], 0))
+            least = min(statuses, key=lambda entry: MILESTONE_ORDER.get(entry["milestone"], 0))
             figure.milestone = least["milestone"]
             if figure.milestone == Entry.Milestone.DONE:
-                dates = [s["reached_on"] for s in statuses if s["reached_on"]]
+                dates = [entry["reached_on"] for entry in statuses if entry["reached_on"]]
                 figure.reached_on = max(dates) if dates else None
     elif kind == "grade":
-        grades = [row["latest"]["grade"] for row in rows if row["latest"] and row["latest"]["grade"]]
+        grades = [entry["grade"] for entry in latest if entry["grade"]]
         if grades:
             figure.grade = max(grades, key=grade_rank)
     return figure

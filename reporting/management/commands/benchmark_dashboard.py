@@ -1,0 +1,101 @@
+"""Prints the national dashboard's server time beside the single raw SQL aggregate that
+computes the same figures, measured in the same run (the machines are shared and noisy,
+so only the ratio means anything). Goal: within 2× of the raw SQL.
+
+    manage.py generate_history --agencies 2000 --years 10   # once, on a scratch database
+    manage.py benchmark_dashboard --year 121 --quarter 4
+"""
+
+import statistics
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+
+from agencies.models import Role, User
+from reporting.models import Entry, Obligation
+from reporting.selectors.figures import periods_up_to
+
+# The same figures in one statement: per indicator the approved totals, the ratio's
+# numerator and denominator, the entries and agencies behind them, and for "latest
+# status" indicators each agency's latest entry, combined as the selector does.
+RAW_SQL = """
+WITH counted AS (
+    SELECT o.indicator_id, o.agency_id, p.number, e.quantity, e.numerator, e.denominator, e.milestone, e.grade, i.aggregation
+    FROM reporting_entry e
+    JOIN reporting_obligation o ON o.id = e.obligation_id
+    JOIN reporting_reportingperiod p ON p.id = e.period_id
+    JOIN measures_indicator i ON i.id = o.indicator_id
+    WHERE o.year = %(year)s AND e.state = 'approved' AND e.period_id IN ({periods})
+), latest AS (
+    SELECT indicator_id, agency_id, quantity, milestone, grade,
+           ROW_NUMBER() OVER (PARTITION BY indicator_id, agency_id ORDER BY number DESC) AS rank
+    FROM counted
+    WHERE aggregation = 'latest' AND (quantity IS NOT NULL OR milestone <> '' OR grade <> '')
+)
+SELECT c.indicator_id, SUM(c.quantity),
+       SUM(CASE WHEN c.numerator IS NOT NULL AND c.denominator IS NOT NULL THEN c.numerator END),
+       SUM(CASE WHEN c.numerator IS NOT NULL AND c.denominator IS NOT NULL THEN c.denominator END),
+       COUNT(*), COUNT(DISTINCT c.agency_id),
+       (SELECT SUM(l.quantity) FROM latest l WHERE l.indicator_id = c.indicator_id AND l.rank = 1),
+       (SELECT MIN(CASE l.milestone WHEN 'not_started' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'done' THEN 2 END)
+          FROM latest l WHERE l.indicator_id = c.indicator_id AND l.rank = 1 AND l.milestone <> ''),
+       (SELECT MAX(l.grade) FROM latest l WHERE l.indicator_id = c.indicator_id AND l.rank = 1 AND l.grade <> '')
+FROM counted c
+GROUP BY c.indicator_id
+"""
+
+
+class Command(BaseCommand):
+    help = "量測全國儀表板伺服器時間，並與同一輪中計算相同數值的單一原生 SQL 比較。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, help="民國年度（預設：最近有填報義務的年度）")
+        parser.add_argument("--quarter", type=int, default=4, choices=[1, 2, 3, 4])
+        parser.add_argument("--runs", type=int, default=7)
+
+    def handle(self, *args, year, quarter, runs, **options):
+        year = year or Obligation.objects.order_by("-year").values_list("year", flat=True).first()
+        if year is None:
+            raise CommandError("沒有填報義務資料；請先執行 generate_history。")
+        periods = periods_up_to(year=year, quarter=quarter)
+        if not periods:
+            raise CommandError(f"民國{year}年沒有填報期間。")
+        user = User.objects.filter(role_grants__role=Role.AAC_REVIEWER, role_grants__revoked_at__isnull=True).first()
+        if user is None:
+            raise CommandError("需要一位廉政署審查人帳號（setup_demo 會建立 aac）。")
+        if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        client = Client()
+        client.force_login(user)
+        url = f"/dashboard/?year={year}&quarter={quarter}"
+        sql = RAW_SQL.format(periods=", ".join(str(p.pk) for p in periods))
+
+        def page():
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+
+        def raw():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, {"year": year})
+                cursor.fetchall()
+
+        page(), raw()  # warm caches and connections once
+        page_times, raw_times = [], []
+        for _ in range(runs):  # interleaved, so both see the same machine load
+            page_times.append(_timed(page))
+            raw_times.append(_timed(raw))
+        entries = Entry.objects.filter(obligation__year=year).count()
+        page_ms, raw_ms = statistics.median(page_times) * 1000, statistics.median(raw_times) * 1000
+        self.stdout.write(f"資料庫：{connection.vendor}；民國{year}年第{quarter}季；該年度填報資料 {entries:,} 筆；全部 {Entry.objects.count():,} 筆")
+        self.stdout.write(f"全國儀表板（整頁，伺服器端）中位數 {page_ms:.1f} ms")
+        self.stdout.write(f"原生 SQL 彙總（同一數值）中位數 {raw_ms:.1f} ms")
+        self.stdout.write(f"倍數 {page_ms / raw_ms:.2f}×（目標 ≤ 2×）")
+
+
+def _timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
