@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,20 +100,19 @@ def completeness(*, year: int, quarter: int, agencies=None, by_agency: bool = Fa
                 result.due_passed = True
                 result.overdue += row["n"]  # corrected below by what was submitted
     submitted = Q(state__in=SUBMITTED_STATES)
-    on_time = submitted & Q(submitted_on__lte=F("period__due_on"))
+    on_time = submitted & Q(submitted_at__date__lte=F("period__due_on"))  # the date in Asia/Taipei
     past_due = Q(period__due_on__lt=today)
-    counts = (
-        entries.annotate(submitted_on=TruncDate("submitted_at"))
-        .values(*(["obligation__agency_id"] if by_agency else []))
-        .annotate(
-            submitted=Count("id", filter=submitted),
-            on_time=Count("id", filter=on_time),
-            submitted_past_due=Count("id", filter=submitted & past_due),
-        )
-        .order_by()
-    )
+    counters = {
+        "submitted": Count("id", filter=submitted),
+        "on_time": Count("id", filter=on_time),
+        "submitted_past_due": Count("id", filter=submitted & past_due),
+    }
+    if by_agency:
+        counts = list(entries.values("obligation__agency_id").annotate(**counters).order_by())
+    else:
+        counts = [{"obligation__agency_id": None, **entries.aggregate(**counters)}]
     for row in counts:
-        result = results[row["obligation__agency_id"] if by_agency else None]
+        result = results[row["obligation__agency_id"]]
         result.submitted += row["submitted"]
         result.on_time += row["on_time"]
         result.late_submitted += row["submitted"] - row["on_time"]

@@ -191,12 +191,11 @@ def _groups(entries, by) -> dict:
         }
     latest_entries = (
         entries.filter(obligation__indicator__aggregation=Indicator.Aggregation.LATEST)
+        .filter(Q(quantity__isnull=False) | ~Q(milestone="") | ~Q(grade=""))
         .values_list(*fields, agency_field, "period__number", "quantity", "milestone", "reached_on", "grade")
         .order_by()
     )
     for *values, agency_id, number, quantity, milestone, reached_on, grade in latest_entries:
-        if quantity is None and not milestone and not grade:
-            continue
         latest = groups[_key(values)]["latest"]
         if agency_id not in latest or number > latest[agency_id]["number"]:
             latest[agency_id] = {"number": number, "quantity": quantity, "milestone": milestone, "reached_on": reached_on, "grade": grade}

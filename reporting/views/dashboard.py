@@ -61,6 +61,15 @@ def _no_data(request, filters):
     return render(request, "reporting/dashboard/no_data.html", {"filters": filters})
 
 
+def branch_choices(user):
+    """Agencies with bodies under them that the user may see: the branches a figure can be
+    narrowed to (a body alone is on its own agency page)."""
+    if not (user.sees_every_agency or user.oversees_subordinates):
+        return Agency.objects.none()
+    parents = Agency.objects.filter(parent__isnull=False).values("parent_id")
+    return Agency.objects.visible_to(user).filter(pk__in=parents, collective="").order_by("name").only("id", "name")
+
+
 def _board_context(request, filters, board, **extra):
     query = board.query
     return {
@@ -68,8 +77,7 @@ def _board_context(request, filters, board, **extra):
         "statuses": HEADLINE_STATUSES, "rule_text": RULE_TEXT % {"tolerance": f"{board.tolerance:g}"},
         "strategies": Strategy.objects.filter(plan=query.plan).order_by("position"),
         "lead_agencies": lead_agencies(plan=query.plan),
-        "branches": Agency.objects.visible_to(request.user).filter(obligations__year=query.year).distinct().order_by("name")
-        if request.user.sees_every_agency or request.user.oversees_subordinates else Agency.objects.none(),
+        "branches": branch_choices(request.user),
         "carried": filters.carried(), "formats": FORMAT_LABELS, "quarters": [1, 2, 3, 4],
         "status_choices": Status.choices, "status_label": Status(query.status).label if query.status else "",
         **extra,
@@ -212,8 +220,7 @@ def completeness_page(request):
         "totals": totals, "completion": completion, "late_only": late_only, "sort": sort, "completions": Completion.LABELS,
         "counts": counts, "late_count": sum(1 for row in rows if row.is_late), "carried": filters.carried(), "formats": FORMAT_LABELS,
         "quarters": [1, 2, 3, 4], "can_remind": _can_remind(request.user),
-        "branches": Agency.objects.visible_to(request.user).filter(obligations__year=query.year).distinct().order_by("name")
-        if request.user.sees_every_agency or request.user.oversees_subordinates else Agency.objects.none(),
+        "branches": branch_choices(request.user),
     })
 
 
