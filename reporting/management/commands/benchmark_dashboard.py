@@ -64,6 +64,11 @@ class Command(BaseCommand):
         if not periods:
             raise CommandError(f"民國{year}年沒有填報期間。")
         user = User.objects.filter(role_grants__role=Role.AAC_REVIEWER, role_grants__revoked_at__isnull=True).first()
+        if user is None and settings.DEBUG:
+            from agencies.demo import demo_users_ensure
+
+            demo_users_ensure()  # a scratch database: the demo's AAC reviewer will do
+            user = User.objects.filter(role_grants__role=Role.AAC_REVIEWER, role_grants__revoked_at__isnull=True).first()
         if user is None:
             raise CommandError("需要一位廉政署審查人帳號（setup_demo 會建立 aac）。")
         if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
