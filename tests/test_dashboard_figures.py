@@ -247,3 +247,16 @@ def test_the_tolerance_comes_from_the_administrators_setting(year112):
     assert status() == Status.BEHIND
     AssessmentRule.objects.create(pk=1, tolerance_percent=Decimal(40))
     assert status() == Status.ON_TRACK
+
+
+def test_the_benchmark_runs_and_prints_both_timings(year112):
+    import io
+
+    from django.core.management import call_command
+
+    make_personas()
+    enter(indicator(year112, 1, "(一)", 1), "交通部", 1, quantity=3)
+    out = io.StringIO()
+    call_command("benchmark_dashboard", "--year", "112", "--runs", "1", stdout=out)
+    text = out.getvalue()
+    assert "全國儀表板" in text and "原生 SQL" in text and "倍數" in text
