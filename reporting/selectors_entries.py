@@ -98,6 +98,8 @@ def _year_to_date(obligation, entries):
     kind = obligation.indicator.entry_kind(value_kinds=[v.kind for v in obligation.indicator.values.all()])
     if kind == "quantity":
         values = [e.quantity for e in entries if e.quantity is not None]
+        if obligation.indicator.aggregation == obligation.indicator.Aggregation.LATEST:
+            return values[-1] if values else None  # a level (維持 150 家): the latest, not a sum
         return sum(values) if values else None
     if kind == "ratio":
         pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]

@@ -260,3 +260,16 @@ def test_the_benchmark_runs_and_prints_both_timings(year112):
     call_command("benchmark_dashboard", "--year", "112", "--runs", "1", stdout=out)
     text = out.getvalue()
     assert "全國儀表板" in text and "原生 SQL" in text and "倍數" in text
+
+
+def test_the_officers_page_shows_a_level_not_a_sum_of_levels(year112):
+    from reporting.selectors import year_figure
+    from reporting.selectors_entries import agency_items
+
+    level = Indicator.objects.get(measure=find_measure(year112, 7, "(三)"))  # 維持 150 家
+    obligation = Obligation.objects.filter(year=112, indicator=level).select_related("indicator").first()
+    enter(level, obligation.agency.name, 1, quantity=150)
+    enter(level, obligation.agency.name, 2, quantity=140)
+    assert year_figure(obligation=obligation) == 140
+    rows = [row for measures in agency_items(agency=obligation.agency, year=112, quarter=2).values() for items in measures.values() for row in items]
+    assert next(row.year_to_date for row in rows if row.obligation.pk == obligation.pk) == 140

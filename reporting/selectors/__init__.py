@@ -38,11 +38,14 @@ def year_figure(*, obligation, including=None):
     from ..models import Entry
 
     kind = obligation.indicator.entry_kind()
-    entries = list(Entry.objects.filter(obligation=obligation).exclude(pk=getattr(including, "pk", None)))
+    entries = list(Entry.objects.filter(obligation=obligation).exclude(pk=getattr(including, "pk", None)).select_related("period"))
     if including is not None:
         entries.append(including)
     if kind == "quantity":
+        entries.sort(key=lambda e: e.period.number)
         values = [e.quantity for e in entries if e.quantity is not None]
+        if obligation.indicator.aggregation == obligation.indicator.Aggregation.LATEST:
+            return values[-1] if values else None  # a level (維持 150 家): the latest, not a sum
         return sum(values) if values else None
     if kind == "ratio":
         pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]
