@@ -14,3 +14,5 @@ urlpatterns = [
     path("dashboard/", include("reporting.urls_dashboard")),
     path("", include("measures.urls")),
 ]
+
+handler404 = "anticorruption.errors.page_not_found"

@@ -33,7 +33,8 @@ def indicator_agencies(
     """A page of the agencies that owe ``indicator`` in ``year`` (within ``scope``: agency
     ids or None), each with its entries for every period and its year-to-date figure.
 
-    ``only_missing`` keeps the agencies with nothing counted up to the quarter.
+    ``only_missing`` keeps the agencies with nothing counted up to the quarter;
+    ``page_number`` None gives every agency and no page.
     """
     obligations = Obligation.objects.filter(year=year, indicator=indicator).select_related("agency", "indicator")
     if scope is not None:
@@ -42,8 +43,13 @@ def indicator_agencies(
     if only_missing:
         counted = counted_entries(states=counted_states(include_submitted), periods=periods_so_far).filter(obligation=OuterRef("pk"))
         obligations = obligations.filter(~Exists(counted))
-    page = Paginator(obligations.order_by("agency__name", "pk"), PAGE_SIZE).get_page(page_number)
-    rows = _rows_with_entries(list(page.object_list), year=year, frequency=indicator.frequency)
+    obligations = obligations.order_by("agency__name", "pk")
+    if page_number is None:  # every agency (exports)
+        page, chosen = None, list(obligations)
+    else:
+        page = Paginator(obligations, PAGE_SIZE).get_page(page_number)
+        chosen = list(page.object_list)
+    rows = _rows_with_entries(chosen, year=year, frequency=indicator.frequency)
     figures = indicator_figures(
         year=year, quarter=quarter, include_submitted=include_submitted, agencies=[row.obligation.agency_id for row in rows],
         indicators=[indicator.pk], by=("indicator", "agency"), kinds=IndicatorKinds.load([indicator.pk]),

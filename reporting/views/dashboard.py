@@ -36,16 +36,29 @@ COMPLETENESS_PAGE_SIZE = 100
 COMPLETENESS_SORTS = {
     "name": (lambda row: row.agency.name, False),
     "completion": (lambda row: ({"nothing": 0, "partial": 1, "complete": 2}[row.completion], row.agency.name), False),
-    "missing": (lambda row: (row.missing, row.agency.name), True),
+    "missing": (lambda row: (-row.missing, row.agency.name), False),
     "rate": (lambda row: (row.reporting_rate or 0, row.agency.name), False),
 }
 
 
-def _export_response(request, exporter):
+def _export_format(request) -> str:
     fmt = request.GET.get("format", "xlsx")
     if fmt not in TABLE_FORMATS:
         raise Http404(_("不支援的匯出格式「%(fmt)s」。") % {"fmt": fmt})
-    export = exporter.render(fmt)
+    return fmt
+
+
+def _page_number(request):
+    """The ?page= asked for; a bad one is named in a warning and page 1 is shown."""
+    raw = request.GET.get("page")
+    if raw and not raw.isdigit():
+        messages.warning(request, _("頁碼「%(value)s」無效，已改為顯示第 1 頁。") % {"value": raw})
+        return 1
+    return raw or 1
+
+
+def _export_response(request, exporter):
+    export = exporter.render(_export_format(request))
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = content_disposition_header(True, export.filename)
     return response
@@ -135,12 +148,15 @@ def dashboard_indicator(request, pk):
     board = dashboard(user=request.user, query=query)
     scope = scope_agencies(user=request.user, branch=query.branch)
     only_missing = request.GET.get("missing") == "1"
+    exporting = bool(request.GET.get("export"))
+    if exporting:
+        _export_format(request)  # refuse a bad format before reading every agency
     page, rows = indicator_agencies(
         indicator=indicator, year=query.year, quarter=query.quarter, include_submitted=query.include_submitted,
-        scope=scope, only_missing=only_missing, page_number=request.GET.get("page"),
+        scope=scope, only_missing=only_missing, page_number=None if exporting else _page_number(request),
     )
     periods = list(ReportingPeriod.objects.filter(year=query.year, frequency=indicator.frequency).order_by("number"))
-    if request.GET.get("export"):
+    if exporting:
         return _export_response(request, IndicatorAgenciesExport(indicator, periods, rows, identifier=f"indicator-{indicator.pk}-{query.year}-q{query.quarter}"))
     trend = indicator_trend(indicator=indicator, include_submitted=query.include_submitted, agencies=scope)
     return render(request, "reporting/dashboard/indicator.html", _board_context(
@@ -196,6 +212,7 @@ def completeness_page(request):
     query = filters.query
     scope = scope_agencies(user=request.user, branch=query.branch)
     rows = list(completeness(year=query.year, quarter=query.quarter, agencies=scope, by_agency=True).values())
+    everyone = rows
     completion = request.GET.get("completion", "")
     if completion and completion not in Completion.LABELS:
         messages.warning(request, _("完成情形「%(value)s」無效，已忽略此篩選。") % {"value": completion})
@@ -214,11 +231,12 @@ def completeness_page(request):
     if request.GET.get("export"):
         return _export_response(request, CompletenessExport(rows, identifier=f"completeness-{query.year}-q{query.quarter}"))
     totals = completeness(year=query.year, quarter=query.quarter, agencies=scope)
-    counts = {key: sum(1 for row in rows if row.completion == key) for key in Completion.LABELS}
+    # The cards count every agency in scope, whatever the table is filtered to.
+    counts = {key: sum(1 for row in everyone if row.completion == key) for key in Completion.LABELS}
     return render(request, "reporting/dashboard/completeness.html", {
-        "filters": filters, "selection": query, "plan": query.plan, "page": Paginator(rows, COMPLETENESS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "filters": filters, "selection": query, "plan": query.plan, "page": Paginator(rows, COMPLETENESS_PAGE_SIZE).get_page(_page_number(request)),
         "totals": totals, "completion": completion, "late_only": late_only, "sort": sort, "completions": Completion.LABELS,
-        "counts": counts, "late_count": sum(1 for row in rows if row.is_late), "carried": filters.carried(), "formats": FORMAT_LABELS,
+        "counts": counts, "late_count": sum(1 for row in everyone if row.is_late), "carried": filters.carried(), "formats": FORMAT_LABELS,
         "quarters": [1, 2, 3, 4], "can_remind": _can_remind(request.user),
         "branches": branch_choices(request.user),
     })
