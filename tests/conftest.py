@@ -74,3 +74,11 @@ def artifacts_dir():
     path = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: their live server needs a transactional database, which is
+    emptied when each ends, and the other tests read the session's reference data.
+    (pytest may otherwise move them to the middle when it groups parametrized fixtures.)"""
+    items.sort(key=lambda item: "browser" in item.nodeid.split("::")[0].split("/"))
