@@ -10,6 +10,7 @@ from agencies.models import Agency
 from measures.models import TargetValue
 
 from .models import Entry, Obligation, ReportingPeriod
+from .selectors.figures import entries_number
 
 
 def periods_of_year(year: int) -> list[ReportingPeriod]:
@@ -96,14 +97,9 @@ def agency_items(*, agency: Agency, year: int, quarter: int) -> "OrderedDict":
 
 def _year_to_date(obligation, entries):
     kind = obligation.indicator.entry_kind(value_kinds=[v.kind for v in obligation.indicator.values.all()])
-    if kind == "quantity":
-        values = [e.quantity for e in entries if e.quantity is not None]
-        if obligation.indicator.aggregation == obligation.indicator.Aggregation.LATEST:
-            return values[-1] if values else None  # a level (維持 150 家): the latest, not a sum
-        return sum(values) if values else None
-    if kind == "ratio":
-        pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]
-        return round(sum(n for n, _ in pairs) * 100 / sum(d for _, d in pairs), 1) if pairs else None
+    if kind in ("quantity", "ratio"):
+        number = entries_number(kind=kind, aggregation=obligation.indicator.aggregation, entries=entries)
+        return round(number, 1) if kind == "ratio" and number is not None else number
     latest = [e for e in entries if e.milestone or e.grade or e.text]
     if not latest:
         return None

@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 
 from ..models import Obligation
+from .figures import entries_number
 
 
 def obligation_years() -> list[int]:
@@ -34,22 +35,13 @@ def obligation_table(*, user, year: int, strategy: int | None = None, agency: in
 
 def year_figure(*, obligation, including=None):
     """An agency's year-to-date figure for one obligation: the sum for counts and
-    money, Σnumerators ÷ Σdenominators × 100 for ratios; None for status kinds."""
+    money (the latest for levels), Σnumerators ÷ Σdenominators × 100 for ratios;
+    None for status kinds. ``including`` is an entry being saved, counted as it stands."""
     from ..models import Entry
 
     kind = obligation.indicator.entry_kind()
     entries = list(Entry.objects.filter(obligation=obligation).exclude(pk=getattr(including, "pk", None)).select_related("period"))
     if including is not None:
         entries.append(including)
-    if kind == "quantity":
-        entries.sort(key=lambda e: e.period.number)
-        values = [e.quantity for e in entries if e.quantity is not None]
-        if obligation.indicator.aggregation == obligation.indicator.Aggregation.LATEST:
-            return values[-1] if values else None  # a level (維持 150 家): the latest, not a sum
-        return sum(values) if values else None
-    if kind == "ratio":
-        pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]
-        if not pairs:
-            return None
-        return sum(n for n, _ in pairs) * 100 / sum(d for _, d in pairs)
-    return None
+    entries.sort(key=lambda e: e.period.number)
+    return entries_number(kind=kind, aggregation=obligation.indicator.aggregation, entries=entries)

@@ -257,6 +257,20 @@ def _figure(group, kinds: IndicatorKinds) -> Figure:
     return figure
 
 
+def entries_number(*, kind: str, aggregation: str, entries) -> Decimal | None:
+    """One agency's year-to-date number from entries in hand (period order), for pages that
+    also count an entry not saved yet: the total, the latest level, or the ratio of totals × 100."""
+    if kind == "quantity":
+        values = [e.quantity for e in entries if e.quantity is not None]
+        if not values:
+            return None
+        return values[-1] if aggregation == Indicator.Aggregation.LATEST else sum(values)
+    if kind == "ratio":
+        pairs = [(e.numerator, e.denominator) for e in entries if e.numerator is not None and e.denominator]
+        return sum(n for n, _ in pairs) * 100 / sum(d for _, d in pairs) if pairs else None
+    return None
+
+
 def grade_rank(grade: str) -> tuple:
     """A before B before C …; "A+" before "A"; lower rank is better."""
     text = grade.strip().upper()
