@@ -273,3 +273,28 @@ def test_the_officers_page_shows_a_level_not_a_sum_of_levels(year112):
     assert year_figure(obligation=obligation) == 140
     rows = [row for measures in agency_items(agency=obligation.agency, year=112, quarter=2).values() for items in measures.values() for row in items]
     assert next(row.year_to_date for row in rows if row.obligation.pk == obligation.pk) == 140
+
+
+def test_trend_sets_one_year_against_another(year112):
+    obligations_generate(year=113)
+    periods_ensure(year=113)
+    counted = indicator(year112, 1, "(一)", 1)
+    enter(counted, "交通部", 1, quantity=3)
+    Entry.objects.create(
+        obligation=Obligation.objects.get(year=113, indicator=counted, agency__name="交通部"),
+        period=period(113, "quarterly", 1), state=APPROVED, quantity=9,
+    )
+    trend = indicator_trend(indicator=counted)
+    assert sorted(trend) == [112, 113]
+    assert (trend[112]["periods"][1].quantity, trend[113]["periods"][1].quantity) == (3, 9)
+
+
+def test_an_overseeing_reviewer_sees_the_bodies_under_them(year112, client):
+    from django.urls import reverse
+
+    personas = make_personas()
+    client.force_login(personas.reviewer)
+    response = client.get(reverse("dashboard:agency", args=[agency("法務部").pk]), {"year": "112", "quarter": "1"})
+    below = {row.agency.name for row in response.context["below"]}
+    assert "法務部廉政署" in below and "交通部" not in below
+    assert "所屬機關第1季填報完成情形" in response.text
