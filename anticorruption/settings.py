@@ -35,6 +35,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Dashboards and reports sort a year's entries (some 100,000 rows at full scale) to
+    # count distinct agencies; PostgreSQL's 4 MB default spills that sort to disk.
+    work_mem = env.str("DATABASE_WORK_MEM", default="32MB")
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c work_mem={work_mem}".strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,12 +1,27 @@
+from django.db import connection
 from django.db.models import QuerySet
 
 from ..models import Obligation
 from .figures import entries_number
 
 
+# A loose index scan: one index probe per year instead of reading every obligation
+# (300,000 rows at full scale for ten years); both PostgreSQL and SQLite run it.
+OBLIGATION_YEARS_SQL = """
+WITH RECURSIVE years(year) AS (
+    SELECT MAX(year) FROM {table}
+    UNION ALL
+    SELECT (SELECT MAX(year) FROM {table} WHERE year < years.year) FROM years WHERE years.year IS NOT NULL
+)
+SELECT year FROM years WHERE year IS NOT NULL
+"""
+
+
 def obligation_years() -> list[int]:
     """Years with obligations, newest first."""
-    return list(Obligation.objects.order_by("-year").values_list("year", flat=True).distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(OBLIGATION_YEARS_SQL.format(table=connection.ops.quote_name(Obligation._meta.db_table)))
+        return [year for (year,) in cursor.fetchall()]
 
 
 def obligations_for_agency(*, agency, year: int) -> QuerySet[Obligation]:

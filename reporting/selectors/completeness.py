@@ -99,13 +99,11 @@ def completeness(*, year: int, quarter: int, agencies=None, by_agency: bool = Fa
             if period.due_on < today:
                 result.due_passed = True
                 result.overdue += row["n"]  # corrected below by what was submitted
-    submitted = Q(state__in=SUBMITTED_STATES)
-    on_time = submitted & Q(submitted_at__date__lte=F("period__due_on"))  # the date in Asia/Taipei
-    past_due = Q(period__due_on__lt=today)
+    entries = entries.filter(state__in=SUBMITTED_STATES)  # only what was sent on counts
     counters = {
-        "submitted": Count("id", filter=submitted),
-        "on_time": Count("id", filter=on_time),
-        "submitted_past_due": Count("id", filter=submitted & past_due),
+        "submitted": Count("id"),
+        "on_time": Count("id", filter=Q(submitted_at__date__lte=F("period__due_on"))),  # the date in Asia/Taipei
+        "submitted_past_due": Count("id", filter=Q(period__due_on__lt=today)),
     }
     if by_agency:
         counts = list(entries.values("obligation__agency_id").annotate(**counters).order_by())

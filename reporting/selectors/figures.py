@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Max, Q, Sum, When
 
 from measures.models import Indicator, TargetValueIndicator
 
@@ -145,7 +145,7 @@ def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, ag
     (whose ``agencies`` is a lower bound: agencies are counted per period)."""
     kinds = IndicatorKinds.load([indicator.pk])
     entries = counted_entries(states=counted_states(include_submitted), agencies=agencies, indicators=[indicator.pk])
-    groups = _groups(entries, ("year", "period"))
+    groups = _groups(entries, ("year", "period"), kinds)
     years = {year for year, _period in groups}
     periods = {p.pk: p for p in ReportingPeriod.objects.filter(year__in=years, frequency=indicator.frequency)}
     trend: dict[int, dict] = {year: {"periods": {}, "year_to_date": {}} for year in sorted(years)}
@@ -164,41 +164,58 @@ def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, ag
 
 
 def figures_of(entries, *, by, kinds: IndicatorKinds) -> dict:
-    """Group ``entries`` by ``by`` and make one Figure per group (two queries)."""
-    return {key: _figure(group, kinds) for key, group in _groups(entries, by).items()}
+    """Group ``entries`` by ``by`` and make one Figure per group (one query)."""
+    return {key: _figure(group, kinds) for key, group in _groups(entries, by, kinds).items()}
 
 
-def _groups(entries, by) -> dict:
-    """Per group: totals from one aggregate query, and for "latest status" indicators each
-    agency's latest entry from a second query (only those indicators' entries are read)."""
+def _groups(entries, by, kinds: IndicatorKinds) -> dict:
+    """Per group the totals, and for "latest status" indicators each agency's latest entry,
+    from one aggregate query (one scan of the entries): rows of those indicators are grouped
+    further by agency and period, and such a row is a single entry (one per obligation and
+    period), so its sums and maxima are that entry's own figures."""
     fields = [GROUPINGS[name] for name in by]
     indicator_field, agency_field = GROUPINGS["indicator"], GROUPINGS["agency"]
     group_fields = fields if indicator_field in fields else [*fields, indicator_field]
+    latest_indicators = [pk for pk, aggregation in kinds.aggregation.items() if aggregation == Indicator.Aggregation.LATEST]
+    is_latest = Q(obligation__indicator_id__in=latest_indicators)
     has_value = Q(numerator__isnull=False, denominator__isnull=False)
-    sums = entries.values(*group_fields).annotate(
+    rows = entries.annotate(
+        latest_agency=Case(When(is_latest, then=F(agency_field)), output_field=BigIntegerField()),
+        latest_number=Case(When(is_latest, then=F("period__number")), output_field=IntegerField()),
+    ).values(*group_fields, "latest_agency", "latest_number").annotate(
         total_quantity=Sum("quantity"),
         total_numerator=Sum("numerator", filter=has_value),
         total_denominator=Sum("denominator", filter=has_value),
         entry_count=Count("id"),
         agency_count=Count(agency_field, distinct=True),
+        last_milestone=Max("milestone"),
+        last_reached_on=Max("reached_on"),
+        last_grade=Max("grade"),
     ).order_by()
     groups = {}
-    for row in sums:
-        groups[_key([row[name] for name in fields])] = {
-            "indicator": row[indicator_field], "entries": row["entry_count"], "agencies": row["agency_count"],
-            "quantity": row["total_quantity"], "numerator": row["total_numerator"], "denominator": row["total_denominator"],
-            "latest": {},
-        }
-    latest_entries = (
-        entries.filter(obligation__indicator__aggregation=Indicator.Aggregation.LATEST)
-        .filter(Q(quantity__isnull=False) | ~Q(milestone="") | ~Q(grade=""))
-        .values_list(*fields, agency_field, "period__number", "quantity", "milestone", "reached_on", "grade")
-        .order_by()
-    )
-    for *values, agency_id, number, quantity, milestone, reached_on, grade in latest_entries:
-        latest = groups[_key(values)]["latest"]
+    for row in rows:
+        key = _key([row[name] for name in fields])
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "indicator": row[indicator_field], "entries": 0, "agencies": 0,
+                "quantity": None, "numerator": None, "denominator": None, "latest": {},
+            }
+        group["entries"] += row["entry_count"]
+        for name in ("quantity", "numerator", "denominator"):
+            group[name] = _add(group[name], row[f"total_{name}"])
+        agency_id = row["latest_agency"]
+        if agency_id is None:  # any other indicator: this row is the whole group
+            group["agencies"] = row["agency_count"]
+            continue
+        group.setdefault("agency_ids", set()).add(agency_id)
+        group["agencies"] = len(group["agency_ids"])
+        quantity, milestone, grade = row["total_quantity"], row["last_milestone"], row["last_grade"]
+        if quantity is None and not milestone and not grade:
+            continue  # an entry without a status says nothing about it
+        number, latest = row["latest_number"], group["latest"]
         if agency_id not in latest or number > latest[agency_id]["number"]:
-            latest[agency_id] = {"number": number, "quantity": quantity, "milestone": milestone, "reached_on": reached_on, "grade": grade}
+            latest[agency_id] = {"number": number, "quantity": quantity, "milestone": milestone, "reached_on": row["last_reached_on"], "grade": grade}
     return groups
 
 
@@ -215,6 +232,7 @@ def _merge(groups: list[dict]) -> dict | None:
     if not groups:
         return None
     merged = {**groups[0], "latest": dict(groups[0]["latest"])}
+    merged.pop("agency_ids", None)
     for group in groups[1:]:
         for name in ("quantity", "numerator", "denominator"):
             merged[name] = _add(merged[name], group[name])
