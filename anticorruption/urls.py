@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .health import healthz
+
 admin.site.site_header = "國家廉政建設行動方案管考系統"
 admin.site.site_title = "廉政行動方案管考"
 admin.site.index_title = "系統管理"
 
 urlpatterns = [
+    # Probed by address from docker-compose.yml, never reversed; tests/test_compose.py pins who may call it.
+    path("healthz", healthz),
     path("accounts/", include("agencies.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
