@@ -45,6 +45,17 @@ class Completeness:
     agency: Agency | None = None
     periods: list = field(default_factory=list)
 
+    def add(self, other: "Completeness"):
+        """Another quarter's (or agency's) counts added to these."""
+        self.due += other.due
+        self.submitted += other.submitted
+        self.on_time += other.on_time
+        self.late_submitted += other.late_submitted
+        self.overdue += other.overdue
+        self.due_passed = self.due_passed or other.due_passed
+        self.agency = self.agency or other.agency
+        self.periods = [*self.periods, *other.periods]
+
     @property
     def missing(self) -> int:
         return self.due - self.submitted
@@ -123,3 +134,17 @@ def completeness(*, year: int, quarter: int, agencies=None, by_agency: bool = Fa
         results[agency.pk].agency = agency
         results[agency.pk].periods = periods
     return dict(results)
+
+
+def completeness_year_to_date(*, year: int, quarter: int, agencies=None, by_agency: bool = False, today: datetime.date | None = None):
+    """The quarters 1 … ``quarter`` added up (the annual report's annex): the same counts
+    as ``completeness`` per quarter, so the annex and the dashboard agree."""
+    total: dict = {} if by_agency else Completeness()
+    for each in range(1, quarter + 1):
+        counts = completeness(year=year, quarter=each, agencies=agencies, by_agency=by_agency, today=today)
+        if not by_agency:
+            total.add(counts)
+            continue
+        for agency_id, agency_counts in counts.items():
+            total.setdefault(agency_id, Completeness()).add(agency_counts)
+    return total

@@ -118,9 +118,12 @@ def value_year_for(*, plan: PlanVersion, year: int) -> int | None:
 
 
 def scope_agencies(*, user, branch: Agency | None):
-    """Agency ids whose figures count (a queryset), or None for every agency."""
-    if branch is None and user.sees_every_agency:
+    """Agency ids whose figures count (a queryset), or None for every agency. ``user`` None
+    is the national report's view: every agency."""
+    if branch is None and (user is None or user.sees_every_agency):
         return None
+    if user is None:
+        return Agency.objects.descendants(branch.pk, include_self=True).values("pk")
     visible = Agency.objects.visible_to(user)
     if branch is not None:
         visible = visible.filter(pk__in=Agency.objects.descendants(branch.pk, include_self=True).values("pk"))
