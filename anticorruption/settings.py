@@ -164,13 +164,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A killed worker's report task goes back to the queue (with CELERY_TASK_ACKS_LATE).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # Beat: reminders for periods due soon or overdue, every morning (CELERY_TIMEZONE is Asia/Taipei).
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "reporting.tasks.send_reminders", "schedule": crontab(hour=8, minute=0)},
+    # Report jobs whose worker died fail visibly instead of "running" forever.
+    "fail-stale-reports": {"task": "reporting.tasks.fail_stale_reports", "schedule": crontab(minute="*/5")},
 }
+
+# Report jobs: a running job that reports no progress for this long is declared failed.
+REPORT_JOB_STALE_MINUTES = env.int("REPORT_JOB_STALE_MINUTES", default=15)
+# Without a broker (the demo) report jobs run in a thread of the web process, so the
+# page returns at once and shows progress; tests run them inline.
+REPORT_JOBS_IN_THREAD = env.bool("REPORT_JOBS_IN_THREAD", default=True)
 
 # Sessions end after this many idle seconds: every request pushes the expiry on.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60)
@@ -182,8 +193,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs every successful sign-in at INFO; failures and lockouts stay visible.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # django-axes logs every successful sign-in at INFO, WeasyPrint every step of every
+    # PDF (thousands of lines for a per-agency batch); their warnings stay visible.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
 
 if not DEBUG:

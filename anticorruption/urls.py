@@ -16,6 +16,7 @@ urlpatterns = [
     path("registry/", include("agencies.urls")),
     path("obligations/", include("reporting.urls")),
     path("dashboard/", include("reporting.urls_dashboard")),
+    path("reports/", include("reporting.urls_reports")),
     path("", include("measures.urls")),
 ]
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from agencies.models import Agency
 from anticorruption.admin import ReadOnlyAdmin
 
-from .models import AssessmentRule, Obligation, ObligationScope
+from .models import AssessmentRule, Obligation, ObligationScope, ReportFile, ReportJob
 from .services import obligation_scope_set
 
 
@@ -58,3 +58,27 @@ class AssessmentRuleAdmin(admin.ModelAdmin):
         obj.pk = 1
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class ReportFileInline(admin.TabularInline):
+    model = ReportFile
+    fields = ["format", "agency", "filename", "size", "sha256", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(agency__isnull=True)  # a batch's 4,000 agency files stay on its page
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(ReadOnlyAdmin):
+    """Report versions are records: read here; compiled and published on the reports page."""
+
+    list_display = ["__str__", "version", "state", "draft", "requested_by", "requested_at", "published_at"]
+    list_filter = ["kind", "year", "state", "draft"]
+    inlines = [ReportFileInline]

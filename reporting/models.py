@@ -263,3 +263,6 @@ from .models_evidence import Evidence  # noqa: E402,F401
 
 
 from .models_assessment import AssessmentRule  # noqa: E402,F401
+
+
+from .models_reports import AgencyReportItem, ReportFile, ReportJob  # noqa: E402,F401

@@ -1,41 +1,20 @@
 """Evidence (佐證資料): files attached to an entry, kept where no web server serves them."""
 
-import os
 import secrets
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from anticorruption.storage import PrivateStorage
 
 from .evidence import KIND_CHOICES
 
 
-class EvidenceStorage(FileSystemStorage):
-    """MEDIA_ROOT/evidence, with no URL: a file leaves only through the download
-    view, which checks that the user may see the entry.
-
-    The folder follows MEDIA_ROOT when a test or a deployment changes it
-    (FileSystemStorage drops these cached values on setting_changed).
-    """
-
-    @cached_property
-    def base_location(self):
-        return os.path.join(settings.MEDIA_ROOT, "evidence")
-
-    @cached_property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Evidence files have no public URL; link to reporting:evidence_download instead.")
-
-
-# Owner read/write only: the web server's user, if it differs, cannot read them either.
-_storage = EvidenceStorage(file_permissions_mode=0o640, directory_permissions_mode=0o750)
+# Evidence (佐證資料) lives in MEDIA_ROOT/evidence and leaves only through the download view.
+_storage = PrivateStorage("evidence", "reporting:evidence_download")
 
 
 def evidence_storage():

@@ -13,6 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 
+@pytest.fixture(autouse=True)
+def report_jobs_inline(settings, tmp_path):
+    """Report jobs run inside the test that asks for them (no background thread), and
+    their files go to a folder of the test's own."""
+    settings.REPORT_JOBS_IN_THREAD = False
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
@@ -87,7 +89,9 @@ def _worker_database_url() -> str:
 
 def _start_worker(queue: str, log) -> subprocess.Popen:
     environment = {
-        **os.environ,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # report files land where this process reads them
+        "CELERY_TASK_DEFAULT_QUEUE": queue,  # tasks the worker sends itself (a batch's agencies) stay on this run's queue
+        **{k: v for k, v in os.environ.items() if k not in ("MEDIA_ROOT", "CELERY_TASK_DEFAULT_QUEUE")},
         "DATABASE_URL": _worker_database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_RESULT_BACKEND": REDIS_URL,
@@ -124,6 +128,34 @@ def _forget_queue(queue: str) -> None:
             client.srem(key, *members)
 
 
+@dataclass
+class RunningWorker:
+    process: subprocess.Popen
+    client: Celery
+    queue: str
+    log_path: str
+
+    def send(self, task_name: str, *args):
+        return self.client.signature(task_name, args=list(args)).apply_async(queue=self.queue)
+
+
+@contextmanager
+def running_worker():
+    """A worker on a queue of this test's own, and a client app to send it tasks; both
+    gone (and the queue forgotten) afterwards."""
+    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
+    client = Celery("worker-test-client", broker=REDIS_URL, backend=REDIS_URL)
+    with tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="celery-worker-", delete=False) as log:
+        worker = RunningWorker(_start_worker(queue, log), client, queue, log.name)
+        try:
+            yield worker
+        finally:
+            _stop_worker(worker.process)
+            _forget_queue(queue)
+            client.close()
+    os.unlink(log.name)
+
+
 def _wait(result, worker, log_path):
     deadline = time.monotonic() + WORKER_TIMEOUT
     while not result.ready():
@@ -152,19 +184,10 @@ def test_a_real_worker_sends_the_reminders_and_writes_notices(worker_prerequisit
         for o in Obligation.objects.filter(year=112, agency__name="經濟部", indicator__frequency="quarterly")
     )
 
-    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
-    client = Celery("worker-test-client", broker=REDIS_URL, backend=REDIS_URL)
-    with tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="celery-worker-", delete=False) as log:
-        worker = _start_worker(queue, log)
-        try:
-            result = client.signature("reporting.tasks.send_reminders").apply_async(queue=queue)
-            stats = _wait(result, worker, log.name)
-            result.forget()
-        finally:
-            _stop_worker(worker)
-            _forget_queue(queue)
-            client.close()
-    os.unlink(log.name)
+    with running_worker() as worker:
+        result = worker.send("reporting.tasks.send_reminders")
+        stats = _wait(result, worker.process, worker.log_path)
+        result.forget()
 
     # Rows the worker committed, read back here.
     assert stats["agencies"] == 1 and stats["notices"] == 1 and stats["emails"] == 1, stats
@@ -172,5 +195,85 @@ def test_a_real_worker_sends_the_reminders_and_writes_notices(worker_prerequisit
     assert notice.kind == Notice.Kind.REMINDER and "交通部" in notice.title and "尚餘 3 天" in notice.body
     assert not Notice.objects.filter(recipient=settled).exists()
     assert ReminderLog.objects.filter(agency__name="交通部", period=quarter, sent_on=today).count() == 1
-    assert worker.returncode is not None
+    assert worker.process.returncode is not None
     assert celery_app.conf.task_always_eager == settings.CELERY_TASK_ALWAYS_EAGER  # never pointed at the broker
+
+
+# ------------------------------------------------------------------ report jobs
+
+
+def _queued_job(kind: str, year: int = 112):
+    """A job as the request leaves it, without sending its task (this test sends it to
+    its own worker's queue instead of the process-wide eager app)."""
+    from reporting.models_reports import ReportJob
+
+    aac = User.objects.create_user(username=f"w_aac_{kind}", password="pw-123456789", agency=Agency.objects.get(name="法務部廉政署"))
+    role_grant(user=aac, role=Role.AAC_REVIEWER, granted_by=None)
+    return ReportJob.objects.create(kind=kind, year=year, dedupe_key=ReportJob.key_for(kind=kind, year=year, quarter=4, draft=False), requested_by=aac)
+
+
+def _wait_for_job(job, worker: RunningWorker, *, until=lambda job: not job.is_active):
+    deadline = time.monotonic() + WORKER_TIMEOUT
+    while True:
+        job.refresh_from_db()
+        if until(job):
+            return job
+        log = open(worker.log_path, encoding="utf-8", errors="replace").read
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker exited with {worker.process.returncode}:\n{log()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"job still {job.state} after {WORKER_TIMEOUT}s:\n{log()}")
+        time.sleep(0.05)
+
+
+def _report_setup(plan):
+    obligations_generate(year=112)
+    periods_ensure(year=112)
+    # Three agencies keep the per-agency batch short; the fan-out is the same for 2,000.
+    Obligation.objects.filter(year=112).exclude(agency__name__in=["交通部", "經濟部", "法務部廉政署"]).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_compiles_the_national_report_and_fans_out_the_agency_batch(worker_prerequisites, plan112):
+    from reporting.models_reports import ReportJob, report_storage
+    from reporting.services.reports import file_verified
+
+    _report_setup(plan112)
+    national, batch = _queued_job("national"), _queued_job("agency_batch")
+    with running_worker() as worker:
+        worker.send("reporting.tasks.run_report", national.pk)
+        worker.send("reporting.tasks.run_report", batch.pk)
+        _wait_for_job(national, worker)
+        _wait_for_job(batch, worker)
+
+    assert national.state == ReportJob.State.DONE, national.error
+    assert sorted(national.files.values_list("format", flat=True)) == ["ods", "pdf", "xlsx"]
+    assert all(file_verified(f) for f in national.files.all())
+    assert batch.state == ReportJob.State.DONE, batch.error
+    assert batch.items.filter(state="done").count() == 3
+    assert batch.files.filter(agency__isnull=False).count() == 6 and batch.files.filter(format="zip").count() == 1
+    assert report_storage.location.startswith(str(settings.MEDIA_ROOT))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_job_leaves_a_failed_job_and_no_file(worker_prerequisites, plan112):
+    from reporting.models_reports import ReportFile, ReportJob, report_storage
+    from reporting.services import reports
+
+    _report_setup(plan112)
+    job = _queued_job("national")
+    with running_worker() as worker:
+        worker.send("reporting.tasks.run_report", job.pk)
+        _wait_for_job(job, worker, until=lambda j: j.state == ReportJob.State.RUNNING)
+        worker.process.kill()  # SIGKILL: no chance to clean up or to mark anything
+        worker.process.wait(timeout=10)
+
+    job.refresh_from_db()
+    assert job.state == ReportJob.State.RUNNING  # nobody left to say otherwise …
+    later = timezone.now() + datetime.timedelta(minutes=settings.REPORT_JOB_STALE_MINUTES + 1)
+    assert reports.reports_fail_stale(now=later) == 1  # … until the beat's sweep
+    job.refresh_from_db()
+    assert job.state == ReportJob.State.FAILED and "工作程序中斷" in job.error
+    assert not ReportFile.objects.filter(job=job).exists()
+    leftovers = [name for _folder, _dirs, names in os.walk(report_storage.location) for name in names]
+    assert leftovers == [], leftovers

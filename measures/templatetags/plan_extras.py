@@ -3,6 +3,7 @@
 import re
 
 from django import template
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -30,6 +31,15 @@ def roc_date(value):
     if not value:
         return ""
     return _("民國%(year)d年%(month)d月%(day)d日") % {"year": value.year - 1911, "month": value.month, "day": value.day}
+
+
+@register.filter
+def roc_datetime(value):
+    """A moment in Taiwan time: 「民國112年11月30日 14:05」."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{roc_date(local.date())} {local:%H:%M}"
 
 
 @register.filter

@@ -62,11 +62,16 @@ def site(live_server, transactional_db, django_user_model):
     return live_server
 
 
-@pytest.fixture
-def signed_in(page, site):
-    page.goto(f"{site.url}/")
-    page.get_by_label("帳號").fill("officer")
+def sign_in(page, site, username):
+    """Through the sign-in form, as a person does; lands on the plan's home page."""
+    page.goto(f"{site.url}/accounts/login/")
+    page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
     page.wait_for_url(f"{site.url}/plans/112/")
+
+
+@pytest.fixture
+def signed_in(page, site):
+    sign_in(page, site, "officer")
     return page

@@ -13,7 +13,7 @@ from agencies.services import role_grant
 from measures.models import Indicator
 from reporting.models import Entry, Obligation, ReportingPeriod
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, sign_in
 
 
 def _entries_for_counted_indicator():
@@ -34,11 +34,7 @@ def test_dashboard_filter_drill_down_and_export(page, site, artifacts_dir):
     aac = User.objects.create_user(username="aac", password=PASSWORD, agency=Agency.objects.get(name="法務部廉政署"))
     role_grant(user=aac, role=Role.AAC_REVIEWER, granted_by=None)
 
-    page.goto(f"{site.url}/accounts/login/")
-    page.get_by_label("帳號").fill("aac")
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    page.wait_for_url(f"{site.url}/plans/112/")
+    sign_in(page, site, "aac")
 
     page.get_by_role("link", name="儀表板").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("全國執行進度儀表板")

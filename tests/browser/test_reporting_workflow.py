@@ -9,15 +9,7 @@ from playwright.sync_api import expect
 from agencies.models import Agency, Role, User
 from agencies.services import role_grant
 
-from .conftest import PASSWORD
-
-
-def _login(page, site, username):
-    page.goto(f"{site.url}/accounts/login/")
-    page.get_by_label("帳號").fill(username)
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    page.wait_for_url(f"{site.url}/plans/112/")
+from .conftest import PASSWORD, sign_in
 
 
 def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
@@ -25,7 +17,7 @@ def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
     reviewer = User.objects.create_user(username="reviewer", password=PASSWORD, agency=Agency.objects.get(name="交通部"))
     role_grant(user=reviewer, role=Role.AGENCY_REVIEWER, granted_by=None)
 
-    _login(page, site, "officer")
+    sign_in(page, site, "officer")
     page.get_by_role("link", name="填報項目").click()
     row = page.locator("tr.item-row").filter(has_text="各公股股權管理機關邀集定期召開會議")
     row.get_by_role("link", name="112年第1季").click()
@@ -40,7 +32,7 @@ def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
     entry_url = page.url
 
     reviewer_page = browser.new_context(locale="zh-TW").new_page()
-    _login(reviewer_page, site, "reviewer")
+    sign_in(reviewer_page, site, "reviewer")
     reviewer_page.goto(entry_url)
     reviewer_page.get_by_label("退回意見（必填）").fill("請補充召開日期與與會人員。")
     reviewer_page.get_by_role("button", name="退回修正").click()
@@ -62,7 +54,7 @@ def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
 def test_typed_input_survives_a_closed_tab(page, site, browser):
     """What an officer typed but did not save is restored when they come back."""
     call_command("generate_obligations", "112", stdout=io.StringIO())
-    _login(page, site, "officer")
+    sign_in(page, site, "officer")
     page.get_by_role("link", name="填報項目").click()
     row = page.locator("tr.item-row").filter(has_text="各公股股權管理機關邀集定期召開會議")
     row.get_by_role("link", name="112年第1季").click()
