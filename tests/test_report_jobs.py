@@ -323,3 +323,16 @@ def test_the_report_benchmark_runs_and_prints_each_comparison(people):
     assert "全國報告 PDF" in text and "WeasyPrint 直接產生相同 HTML" in text and "目標 ≤ 1.2×" in text
     assert "全國報告 XLSX" in text and "openpyxl 直接寫入相同儲存格" in text and "目標 ≤ 1.5×" in text
     assert "個別機關報告 PDF" in text and "目標 < 0.5 秒" in text
+
+
+def test_a_finish_arriving_after_the_job_failed_records_nothing_and_removes_its_files(people):
+    from reporting.services.reports import _finish, _write_part
+
+    job, _ = reports.report_request(user=people.aac, kind="national", year=112)
+    ReportJob.objects.filter(pk=job.pk).update(state=ReportJob.State.RUNNING, heartbeat_at=timezone.now())
+    part = _write_part(job, None, "pdf", b"%PDF-1.7 late")
+    reports.report_fail(job_id=job.pk, error="工作程序中斷")
+    part = _write_part(job, None, "pdf", b"%PDF-1.7 late")  # a worker that did not know yet
+    _finish(job, [part], data_as_of=timezone.now(), stem="late")
+    job.refresh_from_db()
+    assert job.state == ReportJob.State.FAILED and not job.files.exists() and stored_files() == []

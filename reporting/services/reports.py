@@ -267,7 +267,10 @@ def _finish(job: ReportJob, parts: list[PartFile], *, data_as_of, stem: str):
     with transaction.atomic():
         locked = ReportJob.objects.select_for_update().get(pk=job.pk)
         if locked.state != ReportJob.State.RUNNING:
-            return  # failed meanwhile (e.g. declared stale): its parts are discarded there
+            # Failed meanwhile (declared stale), or finished by a twin task: these parts are spare.
+            for part in parts:
+                report_storage.delete(part.path)
+            return
         version = (
             ReportJob.objects.filter(kind=job.kind, year=job.year, quarter=job.quarter, draft=job.draft, state=ReportJob.State.DONE)
             .aggregate(latest=Max("version"))["latest"] or 0
