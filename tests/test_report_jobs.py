@@ -336,3 +336,14 @@ def test_a_finish_arriving_after_the_job_failed_records_nothing_and_removes_its_
     _finish(job, [part], data_as_of=timezone.now(), stem="late")
     job.refresh_from_db()
     assert job.state == ReportJob.State.FAILED and not job.files.exists() and stored_files() == []
+
+
+def test_a_year_without_its_own_target_values_is_offered_as_a_draft_saying_so(people):
+    from reporting.selectors.annual_report import report_readiness
+
+    assert report_readiness(year=112, quarter=4) == []
+    reasons = report_readiness(year=113, quarter=4)
+    assert reasons == ["民國113年沒有自己的績效目標值，暫以民國112年的目標值判定。"]
+    with pytest.raises(reports.NotReady) as not_ready:
+        reports.report_request(user=people.aac, kind="national", year=113)
+    assert not_ready.value.reasons == reasons
