@@ -265,6 +265,9 @@ def test_downloads_follow_role_publication_and_agency(client, people, django_cap
     assert "attachment" in response["Content-Disposition"]
     listing = client.get(reverse("reports:list")).content.decode()
     assert own in listing and national_pdf not in listing and other not in listing
+    detail = client.get(reverse("reports:detail", args=[batch.pk])).content.decode()
+    assert own in detail and other not in detail and zipped not in detail
+    assert client.get(reverse("reports:agency_files", args=[batch.pk])).status_code == 403
 
 
 def test_a_damaged_file_is_never_offered(client, people, django_capture_on_commit_callbacks):

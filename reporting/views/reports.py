@@ -106,16 +106,15 @@ def _form_again(request, form, message):
 @require_GET
 def report_detail(request, pk):
     job = _visible_job(request, pk)
-    items = failed = None
-    if job.kind == ReportJob.Kind.AGENCY_BATCH and request.user.sees_every_agency:
+    files = reports.job_files(job, user=request.user)  # an agency user: their own agency's files only
+    national_view = request.user.sees_every_agency
+    failed = None
+    if job.kind == ReportJob.Kind.AGENCY_BATCH and national_view:
         failed = list(job.items.filter(state=AgencyReportItem.State.FAILED).select_related("agency")[:500])
-    files = reports.job_files(job, user=request.user)
-    if job.kind == ReportJob.Kind.AGENCY_BATCH and not request.user.sees_every_agency:
-        items = files  # an agency user: only their own agency's files
     return render(request, "reporting/reports/detail.html", {
-        "job": job, "files": files.filter(agency__isnull=True) if request.user.sees_every_agency else files,
-        "agency_files_count": files.filter(agency__isnull=False).count() if request.user.sees_every_agency else 0,
-        "failed": failed, "summary": reports.job_summary(job), "may_compile": reports.may_compile(request.user), "own_items": items,
+        "job": job, "files": files.filter(agency__isnull=True) if national_view else files,
+        "agency_files_count": files.filter(agency__isnull=False).count() if national_view else 0,
+        "failed": failed, "may_compile": reports.may_compile(request.user),
     })
 
 
