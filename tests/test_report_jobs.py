@@ -133,7 +133,7 @@ def test_a_failing_run_records_why_and_leaves_no_file(people, django_capture_on_
 
     monkeypatch.setattr(annual_sheets.NationalReportWorkbook, "render", broken)
     job, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="national", year=112)
-    assert job.state == ReportJob.State.FAILED and "試算表寫入失敗" in job.error
+    assert job.state == ReportJob.State.FAILED and "試算表寫入失敗" in job.error and "請通知系統管理者" in job.error
     assert not job.files.exists() and stored_files() == []  # the PDF written before the fault is gone too
 
 
@@ -350,3 +350,9 @@ def test_a_year_without_its_own_target_values_is_offered_as_a_draft_saying_so(pe
     with pytest.raises(reports.NotReady) as not_ready:
         reports.report_request(user=people.aac, kind="national", year=113)
     assert not_ready.value.reasons == reasons
+
+
+def test_a_batch_for_a_year_nobody_reports_fails_saying_so(people, django_capture_on_commit_callbacks):
+    job, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="agency_batch", year=113, draft=True)
+    assert job.state == ReportJob.State.FAILED
+    assert job.error == "民國113年沒有任何機關有填報義務，無法產製各機關報告。"

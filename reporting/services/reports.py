@@ -177,7 +177,11 @@ def report_fail(*, job_id: int, error) -> bool:
 
 
 def _describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
+    """The reason shown on the job page: ours as written; anything else named as a fault
+    for the administrators, with its technical detail."""
+    if isinstance(error, ReportError):
+        return str(error)
+    return (_("產製時發生未預期的錯誤，請通知系統管理者（%(kind)s：%(detail)s）。") % {"kind": type(error).__name__, "detail": error})[:2000]
 
 
 def _national_build(job: ReportJob):
