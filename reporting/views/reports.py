@@ -42,10 +42,14 @@ def report_list(request):
             jobs = jobs.filter(year=parse_roc_year(year_filter))
         except ValueError as error:
             messages.warning(request, _("年度：%(error)s 已顯示全部年度。") % {"error": error})
+    return _list_page(request, jobs, _request_form_defaults(request))
+
+
+def _list_page(request, jobs, form, status=200):
     return render(request, "reporting/reports/list.html", {
-        "jobs": jobs[:200], "may_compile": reports.may_compile(request.user), "form": _request_form_defaults(request),
+        "jobs": jobs[:200], "may_compile": reports.may_compile(request.user), "form": form,
         "kinds": ReportJob.Kind.choices, "quarters": [1, 2, 3, 4],
-    })
+    }, status=status)
 
 
 def _jobs_with_files(user):
@@ -97,10 +101,9 @@ def report_request(request):
 
 
 def _form_again(request, form, message):
+    """The list page again with what was chosen kept and the problem named."""
     messages.warning(request, message)
-    return render(request, "reporting/reports/list.html", {
-        "jobs": _jobs_with_files(request.user)[:200], "may_compile": True, "form": form, "kinds": ReportJob.Kind.choices, "quarters": [1, 2, 3, 4],
-    }, status=400)
+    return _list_page(request, _jobs_with_files(request.user), form, status=400)
 
 
 @require_GET
