@@ -356,3 +356,15 @@ def test_a_batch_for_a_year_nobody_reports_fails_saying_so(people, django_captur
     job, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="agency_batch", year=113, draft=True)
     assert job.state == ReportJob.State.FAILED
     assert job.error == "民國113年沒有任何機關有填報義務，無法產製各機關報告。"
+
+
+def test_the_annex_totals_keep_each_period_once_and_belong_to_no_agency(people):
+    from reporting.selectors.annual_report import national_report
+
+    approved("交通部")
+    report = national_report(year=112, quarter=4)
+    total = report.completeness_total
+    assert total.agency is None
+    assert len(total.periods) == len(set(total.periods)) == ReportingPeriod.objects.filter(year=112).count()
+    assert total.due == sum(counts.due for counts in report.completeness)
+    assert {counts.agency.name for counts in report.completeness} == set(KEPT_AGENCIES)

@@ -46,15 +46,15 @@ class Completeness:
     periods: list = field(default_factory=list)
 
     def add(self, other: "Completeness"):
-        """Another quarter's (or agency's) counts added to these."""
+        """Another quarter's (or agency's) counts added to these; each period is listed once,
+        and whose counts these are stays as it was."""
         self.due += other.due
         self.submitted += other.submitted
         self.on_time += other.on_time
         self.late_submitted += other.late_submitted
         self.overdue += other.overdue
         self.due_passed = self.due_passed or other.due_passed
-        self.agency = self.agency or other.agency
-        self.periods = [*self.periods, *other.periods]
+        self.periods = [*self.periods, *(period for period in other.periods if period not in self.periods)]
 
     @property
     def missing(self) -> int:
@@ -146,5 +146,5 @@ def completeness_year_to_date(*, year: int, quarter: int, agencies=None, by_agen
             total.add(counts)
             continue
         for agency_id, agency_counts in counts.items():
-            total.setdefault(agency_id, Completeness()).add(agency_counts)
+            total.setdefault(agency_id, Completeness(agency=agency_counts.agency)).add(agency_counts)
     return total
