@@ -14,7 +14,8 @@ from fontTools.ttLib import TTCollection, TTFont
 
 from agencies.models import Agency
 from measures.models import Indicator
-from reporting.exporters.annual_pdf import AgencyReportPdf, NationalReportPdf, taipei_time
+from measures.templatetags.plan_extras import roc_datetime
+from reporting.exporters.annual_pdf import AgencyReportPdf, NationalReportPdf
 from reporting.models import Entry, Obligation, ReportingPeriod
 from reporting.selectors.annual_report import agency_report, national_report
 from reporting.selectors.dashboard import DashboardQuery, dashboard
@@ -207,7 +208,7 @@ def test_national_pdf_has_cover_contents_footer_and_draft_marking(draft_report, 
 
     cover = pages[0]
     meta = draft_report.meta
-    for text in (meta.title, "民國112年（西元2023年）", "法務部", "法務部廉政署 彙編", taipei_time(meta.data_as_of), *DRAFT_REASONS):
+    for text in (meta.title, "民國112年（西元2023年）", "法務部", "法務部廉政署 彙編", roc_datetime(meta.data_as_of), *DRAFT_REASONS):
         assert text in cover, text
 
     toc = pages[1]
@@ -303,3 +304,14 @@ def test_pages_rendered_as_images(draft_pdf, agency_pdf, artifacts_dir):
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(path),
                         str(artifacts_dir / stem)], check=True)
         assert (artifacts_dir / f"{stem}.png").stat().st_size > 1000
+
+
+def test_missed_targets_show_what_each_asked_for_as_the_plan_tables_do(draft_report):
+    from reporting.templatetags.dashboard_extras import target_display
+
+    html = NationalReportPdf(draft_report).html()
+    missed_section = html.split('<table class="missed">', 1)[1].split("</table>", 1)[0]
+    dated = [row for row in draft_report.missed if row.value and row.target is None and not row.value.grade and row.value.due_on]
+    assert dated, "the seeded year has a missed milestone with a due date"
+    for row in dated:  # a milestone's due date is its target, as on the dashboard and in the plan tables
+        assert f'<td class="target">{target_display(row)}</td>' in missed_section, row.measure.reference

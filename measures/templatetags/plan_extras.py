@@ -38,7 +38,7 @@ def roc_datetime(value):
     """A moment in Taiwan time: 「民國112年11月30日 14:05」."""
     if not value:
         return ""
-    local = timezone.localtime(value)
+    local = timezone.localtime(value, timezone.get_default_timezone())  # Asia/Taipei, also in workers
     return f"{roc_date(local.date())} {local:%H:%M}"
 
 

@@ -16,20 +16,18 @@ about 50 ms a file whatever its length; the first render in a process pays about
 
 import functools
 import threading
-import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from measures.exporters import ExportFile
-from measures.templatetags.plan_extras import roc_date
+from measures.templatetags.plan_extras import roc_datetime
 
 from ..assessment import HEADLINE_STATUSES
 from ..models import Entry
@@ -37,7 +35,6 @@ from ..selectors.figures import counted_states
 from ..templatetags.dashboard_extras import STATUS_COLOURS, number
 
 PDF_CONTENT_TYPE = "application/pdf"
-TAIPEI = zoneinfo.ZoneInfo("Asia/Taipei")
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "annual-report-print.css"
 
 # Shared by every render in the process: the font map keeps the faces Pango has loaded
@@ -74,12 +71,6 @@ def page_footer_content() -> str:
         elif piece:
             parts.append(css_string(piece))
     return " ".join(parts)
-
-
-def taipei_time(moment) -> str:
-    """民國114年5月3日 14:05, in Asia/Taipei whatever the server's zone."""
-    local = timezone.localtime(moment, TAIPEI)
-    return f"{roc_date(local.date())} {local:%H:%M}"
 
 
 # ------------------------------------------------------------------ the summary chart
@@ -249,7 +240,7 @@ class ReportPdf:
         return {
             "report": self.report,
             "meta": meta,
-            "data_as_of": taipei_time(meta.data_as_of),
+            "data_as_of": roc_datetime(meta.data_as_of),
             "print_css": print_stylesheet(),
             "footer_content": page_footer_content(),
             "status_colours": sorted(STATUS_COLOURS.items()),
@@ -271,8 +262,7 @@ class NationalReportPdf(ReportPdf):
     template_name = "reporting/pdf/national.html"
 
     def default_identifier(self) -> str:
-        meta = self.report.meta
-        return f"annual-report-{meta.year}" if meta.full_year else f"annual-report-{meta.year}-q{meta.quarter}"
+        return self.report.meta.identifier
 
     def context(self) -> dict:
         report = self.report
@@ -295,9 +285,7 @@ class AgencyReportPdf(ReportPdf):
     template_name = "reporting/pdf/agency.html"
 
     def default_identifier(self) -> str:
-        meta = self.report.meta
-        stem = f"annual-report-{meta.year}" if meta.full_year else f"annual-report-{meta.year}-q{meta.quarter}"
-        return f"{stem}-agency-{self.report.agency.pk}"
+        return f"{self.report.meta.identifier}-agency-{self.report.agency.pk}"
 
     def context(self) -> dict:
         return {**super().context(), "lines": agency_lines(self.report), "agency_completeness": [self.report.completeness]}

@@ -7,11 +7,11 @@ workbooks, the dashboard and the PDF can never disagree.
 
 import io
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from anticorruption.spreadsheets import Sheet, cell_value
+from measures.templatetags.plan_extras import roc_datetime
 
 from ..models import Entry
 from . import TableExport
@@ -43,7 +43,7 @@ def _period_line(meta) -> str:
 
 def _as_of_line(meta) -> str:
     return _("資料截止時間：%(when)s（僅計入法務部廉政署核定之填報資料）") % {
-        "when": timezone.localtime(meta.data_as_of).strftime("%Y-%m-%d %H:%M"),
+        "when": roc_datetime(meta.data_as_of),
     }
 
 
@@ -89,8 +89,7 @@ class NationalReportWorkbook(TableExport):
 
     def __init__(self, report, details):
         self.report, self.details = report, details
-        meta = report.meta
-        self.identifier = f"annual-report-{meta.year}" if meta.full_year else f"annual-report-{meta.year}-q{meta.quarter}"
+        self.identifier = report.meta.identifier
         self._sheets = None
 
     def sheets(self) -> list[Sheet]:
@@ -251,9 +250,7 @@ class AgencyReportWorkbook(TableExport):
 
     def __init__(self, report):
         self.report = report
-        meta = report.meta
-        stem = f"annual-report-{meta.year}" if meta.full_year else f"annual-report-{meta.year}-q{meta.quarter}"
-        self.identifier = f"{stem}-agency-{report.agency.pk}"
+        self.identifier = f"{report.meta.identifier}-agency-{report.agency.pk}"
 
     def periods(self) -> list:
         """The periods covered so far, in the order the columns show them."""

@@ -64,6 +64,11 @@ class ReportMeta:
         return _("國家廉政建設行動方案 民國%(year)d年截至第%(quarter)d季執行成果") % {"year": self.year, "quarter": self.quarter}
 
     @property
+    def identifier(self) -> str:
+        """The stem of the report's export file names: annual-report-112, annual-report-112-q2."""
+        return f"annual-report-{self.year}" if self.full_year else f"annual-report-{self.year}-q{self.quarter}"
+
+    @property
     def period_end(self) -> datetime.date:
         return quarter_end(self.year, self.quarter)
 

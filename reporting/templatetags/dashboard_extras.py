@@ -55,6 +55,18 @@ def figure_display(figure):
     return figure_text(figure) or "—"
 
 
+@register.filter
+def target_display(row):
+    """What a target value asks for, in the scope shown: the quantity with its unit, a
+    grade, or the due date of a milestone."""
+    value = row.value
+    if value is None:
+        return "—"
+    if row.target is not None:
+        return f"{number(row.target)}{value.unit}"
+    return value.grade or (roc_date(value.due_on) if value.due_on else "—")
+
+
 @register.simple_tag
 def status_badge(status, label, note=""):
     return format_html(
@@ -99,12 +111,8 @@ def _value_row(row, carried):
             "{}{}{}", f"{value.label}. " if value.label else "", Truncator(value.display_text).chars(70),
             format_html('<br><span class="text-body-secondary">{}</span>', value.agency.name) if value.agency else "",
         )
-        if row.target is not None:
-            target = f"{number(row.target)}{value.unit}"
-        else:
-            target = value.grade or (roc_date(value.due_on) if value.due_on else "—")
     else:
-        value_text, target = format_html('<span class="text-body-secondary">{}</span>', _("（未訂目標值）")), "—"
+        value_text = format_html('<span class="text-body-secondary">{}</span>', _("（未訂目標值）"))
     figure = row.figure
     shown = format_html('<a href="{}?{}" class="figure-link">{}</a>', indicator_url, carried, figure_display(figure)) if row.indicator else "—"
     if figure is not None and figure.reported:
@@ -116,7 +124,7 @@ def _value_row(row, carried):
         '<tr data-status="{}"><td class="text-nowrap">{}</td><td>{}</td><td class="small">{}</td>'
         '<td class="text-end value-figure">{}</td><td class="text-end value-figure" data-value="{}">{}</td>'
         '<td class="text-end value-figure">{}</td><td>{}{}</td><td class="small">{}</td></tr>',
-        row.status, measure, indicator, value_text, target, raw(figure.value if figure else None), shown,
+        row.status, measure, indicator, value_text, target_display(row), raw(figure.value if figure else None), shown,
         f"{number(percent, 1)}%" if percent is not None else "—",
         status_badge(row.status, row.status_label, note), format_html('<div class="small text-body-secondary">{}</div>', note) if note else "",
         "、".join(row.leads),
