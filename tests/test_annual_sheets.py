@@ -400,3 +400,14 @@ def test_the_bare_baseline_writes_the_same_cell_values(national):
     for name in ours.sheetnames:
         assert list(bare[name].iter_rows(values_only=True)) == list(ours[name].iter_rows(values_only=True))
         assert xlsx_spans(bare[name]) == {key: span for key, span in xlsx_spans(ours[name]).items() if key[0] > len(specs[name].title_lines)}
+
+
+def test_an_entry_not_yet_approved_reads_the_same_in_the_workbook_and_the_pdf(seeded):
+    from reporting.exporters.annual_pdf import entry_text
+
+    economy = Agency.objects.get(name="經濟部")
+    report = agency_report(agency=economy, year=112)
+    worksheet = openpyxl.load_workbook(io.BytesIO(AgencyReportWorkbook(report).render("xlsx").content))["填報成果"]
+    submitted = Entry.objects.get(obligation__agency=economy, state=Entry.State.SUBMITTED)
+    shown = [cell.value for row in worksheet.iter_rows() for cell in row if isinstance(cell.value, str) and "未計入" in cell.value]
+    assert shown == [entry_text(submitted)] == ["已送出（待機關審核）（未計入）"]

@@ -31,8 +31,8 @@ from measures.templatetags.plan_extras import roc_datetime
 
 from ..assessment import HEADLINE_STATUSES
 from ..models import Entry
-from ..selectors.figures import counted_states
 from ..templatetags.dashboard_extras import STATUS_COLOURS, number
+from .dashboard import uncounted_entry_text
 
 PDF_CONTENT_TYPE = "application/pdf"
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "annual-report-print.css"
@@ -188,8 +188,9 @@ def entry_text(entry) -> str:
     the report; anything else is named by its state so the gap is visible."""
     if entry is None:
         return _("未填報")
-    if entry.state not in counted_states(False):
-        return _("%(state)s（未計入）") % {"state": entry.get_state_display()}
+    uncounted = uncounted_entry_text(entry)
+    if uncounted:
+        return uncounted
     if entry.quantity is not None:
         return number(entry.quantity)
     if entry.numerator is not None and entry.denominator:

@@ -13,9 +13,8 @@ from openpyxl import Workbook
 from anticorruption.spreadsheets import Sheet, cell_value
 from measures.templatetags.plan_extras import roc_datetime
 
-from ..models import Entry
 from . import TableExport
-from .dashboard import NUMBER, PERCENT, entry_number, figure_number, figure_text, round_percent
+from .dashboard import NUMBER, PERCENT, entry_number, figure_number, figure_text, round_percent, uncounted_entry_text
 
 COUNT = "0"
 
@@ -309,9 +308,7 @@ class AgencyReportWorkbook(TableExport):
 def _entry_cell(entry):
     """A period's entry: its number (a ratio as a percentage), milestone or grade once approved;
     otherwise only where it stands, since it does not count yet."""
-    if entry.state != Entry.State.APPROVED:
-        return _("（%(state)s）") % {"state": entry.get_state_display()}
-    return entry_number(entry)
+    return uncounted_entry_text(entry) or entry_number(entry)
 
 
 # ------------------------------------------------------------------ benchmark baseline

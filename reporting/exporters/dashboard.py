@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from anticorruption.spreadsheets import Sheet
 
+from ..selectors.figures import counted_states
 from . import TableExport
 
 NUMBER = "#,##0.####"
@@ -95,6 +96,14 @@ class IndicatorAgenciesExport(TableExport):
             cells = [entry_number(entry) if entry else None for _period, entry in row.cells]
             sheet.append([row.agency.name, *cells, figure_number(row.figure), figure_text(row.figure)])
         return [sheet]
+
+
+def uncounted_entry_text(entry) -> str | None:
+    """An entry the figures do not count yet (not approved), named by where it stands so
+    the gap is visible in a report; None for a counted entry."""
+    if entry.state in counted_states(False):
+        return None
+    return _("%(state)s（未計入）") % {"state": entry.get_state_display()}
 
 
 def entry_number(entry):
