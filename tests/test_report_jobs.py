@@ -368,3 +368,23 @@ def test_the_annex_totals_keep_each_period_once_and_belong_to_no_agency(people):
     assert len(total.periods) == len(set(total.periods)) == ReportingPeriod.objects.filter(year=112).count()
     assert total.due == sum(counts.due for counts in report.completeness)
     assert {counts.agency.name for counts in report.completeness} == set(KEPT_AGENCIES)
+
+
+def test_an_unknown_report_kind_is_named(client, people):
+    client.force_login(people.aac)
+    response = client.post(reverse("reports:request"), {"kind": "everything", "year": "112", "quarter": "4"})
+    assert response.status_code == 400 and "不明的報告種類「everything」" in response.content.decode()
+    assert not ReportJob.objects.exists()
+
+
+def test_an_earlier_version_stays_downloadable_after_a_new_one(client, people, django_capture_on_commit_callbacks):
+    first, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="national", year=112)
+    second, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="national", year=112)
+    client.force_login(people.aac)
+    for job in (first, second):
+        pdf = job.files.get(format="pdf")
+        response = client.get(reverse("reports:download", args=[pdf.pk]))
+        assert response.status_code == 200 and f"第{job.version}版" in pdf.filename
+        assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == pdf.sha256
+    listing = client.get(reverse("reports:list")).content.decode()
+    assert "第 1 版" in listing and "第 2 版" in listing

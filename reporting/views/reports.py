@@ -35,14 +35,7 @@ def report_list(request):
     files from the published per-agency reports."""
     if not request.user.has_any_role:
         raise PermissionDenied
-    jobs = _jobs_with_files(request.user)
-    year_filter = request.GET.get("year", "").strip()
-    if year_filter:
-        try:
-            jobs = jobs.filter(year=parse_roc_year(year_filter))
-        except ValueError as error:
-            messages.warning(request, _("年度：%(error)s 已顯示全部年度。") % {"error": error})
-    return _list_page(request, jobs, _request_form_defaults(request))
+    return _list_page(request, _jobs_with_files(request.user), _request_form_defaults(request))
 
 
 def _list_page(request, jobs, form, status=200):
