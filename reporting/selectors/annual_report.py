@@ -8,7 +8,7 @@ lay these objects out as PDF, XLSX and ODS.
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import Q
 from django.utils import timezone
@@ -82,21 +82,19 @@ class Statement:
 
 
 @dataclass
-class ReportRow:
-    """One target value (or an indicator without one) with its achieved figure."""
+class ReportRow(ValueRow):
+    """A dashboard row (target, figure, status, leads …) with the words the report adds."""
 
-    row: ValueRow  # target, figure, assessment (status, percentage), leads, key item
     narratives: list[Statement] = field(default_factory=list)
     shortfalls: list[Statement] = field(default_factory=list)  # 未達成原因及策進作為
 
-    def __getattr__(self, name):  # row.figure, row.status … read through to the dashboard row
-        if name == "row":
-            raise AttributeError(name)
-        return getattr(self.row, name)
+    @classmethod
+    def of(cls, row: ValueRow) -> "ReportRow":
+        return cls(**{name.name: getattr(row, name.name) for name in fields(ValueRow)})
 
     @property
     def missed(self) -> bool:
-        return self.row.status in (Status.BEHIND, Status.NOT_REPORTED)
+        return self.status in (Status.BEHIND, Status.NOT_REPORTED)
 
 
 @dataclass
@@ -213,7 +211,7 @@ def national_report(*, year: int, quarter: int = 4, draft_reasons=None, today: d
     today = today or timezone.localdate()
     plan = plan_for_year(year)
     board = dashboard(user=None, query=DashboardQuery(plan=plan, year=year, quarter=quarter), today=today)
-    rows = [ReportRow(row=row) for row in board.rows]
+    rows = [ReportRow.of(row) for row in board.rows]
     _attach_statements(rows, year=year, quarter=quarter)
     sections, by_strategy = [], defaultdict(list)
     for row in rows:
