@@ -6,9 +6,6 @@ so only the ratio means anything). Goal: within 2× of the raw SQL.
     manage.py benchmark_dashboard --year 121 --quarter 4
 """
 
-import statistics
-import time
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -16,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from agencies.models import Role, User
+from reporting.management.benchmarking import interleaved_medians
 from reporting.models import Entry, Obligation
 from reporting.selectors.completeness import completeness, periods_ending_in
 from reporting.selectors.figures import indicator_figures, periods_up_to
@@ -122,12 +120,9 @@ class Command(BaseCommand):
 
         page()  # warm caches and connections once
         _check_agreement(raw(), year=year, quarter=quarter, today=today)
-        page_times, raw_times = [], []
-        for _ in range(runs):  # interleaved, so both see the same machine load
-            page_times.append(_timed(page))
-            raw_times.append(_timed(raw))
+        page_seconds, raw_seconds = interleaved_medians(runs, page, raw)
         entries = Entry.objects.filter(obligation__year=year).count()
-        page_ms, raw_ms = statistics.median(page_times) * 1000, statistics.median(raw_times) * 1000
+        page_ms, raw_ms = page_seconds * 1000, raw_seconds * 1000
         self.stdout.write(f"資料庫：{connection.vendor}；民國{year}年第{quarter}季；該年度填報資料 {entries:,} 筆；全部 {Entry.objects.count():,} 筆")
         self.stdout.write(f"全國儀表板（整頁，伺服器端）中位數 {page_ms:.1f} ms")
         self.stdout.write(f"原生 SQL 彙總（頁面上的全部數值：指標數值與填報率、準時率）中位數 {raw_ms:.1f} ms")
@@ -147,8 +142,3 @@ def _check_agreement(rows, *, year, quarter, today):
     if rows and (rows[0][-4:] != (counts.due, counts.overdue, counts.submitted, counts.on_time)):
         raise CommandError("原生 SQL 與儀表板的填報完成統計不一致，比較無效。")
 
-
-def _timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start

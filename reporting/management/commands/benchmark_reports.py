@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reporting.exporters.annual_pdf import AgencyReportPdf, NationalReportPdf
 from reporting.exporters.annual_sheets import NationalReportWorkbook, bare_openpyxl_xlsx
+from reporting.management.benchmarking import interleaved_medians, timed
 from reporting.models import Obligation
 from reporting.selectors.annual_report import agencies_reporting, agency_detail_rows, agency_report, national_report
 from reporting.services import ObligationError
@@ -47,23 +48,19 @@ class Command(BaseCommand):
 
         pdf = NationalReportPdf(report)
         html = pdf.html()
-        ours, bare = _interleaved(runs, lambda: pdf.render(), lambda: weasyprint.HTML(string=html).write_pdf())
+        ours, bare = _warm_then_time(runs, lambda: pdf.render(), lambda: weasyprint.HTML(string=html).write_pdf())
         pages = len(weasyprint.HTML(string=html).render().pages)
         self._pair("全國報告 PDF", f"{pages} 頁", ours, bare, goal=1.2, bare_label="WeasyPrint 直接產生相同 HTML")
 
         workbook = NationalReportWorkbook(report, details)
         sheets = workbook.sheets()
         cells = sum(len(sheet.rows) * len(sheet.columns) for sheet in sheets)
-        ours, bare = _interleaved(runs, lambda: workbook.render("xlsx"), lambda: bare_openpyxl_xlsx(sheets))
+        ours, bare = _warm_then_time(runs, lambda: workbook.render("xlsx"), lambda: bare_openpyxl_xlsx(sheets))
         self._pair("全國報告 XLSX", f"{cells:,} 格", ours, bare, goal=1.5, bare_label="openpyxl 直接寫入相同儲存格")
 
         chosen = list(agencies_reporting(year=year)[:agencies])
         AgencyReportPdf(agency_report(agency=chosen[0], year=year, quarter=quarter)).render()  # fonts loaded once per process
-        times = []
-        for agency in chosen:
-            start = time.perf_counter()
-            AgencyReportPdf(agency_report(agency=agency, year=year, quarter=quarter)).render()
-            times.append(time.perf_counter() - start)
+        times = [timed(lambda: AgencyReportPdf(agency_report(agency=agency, year=year, quarter=quarter)).render()) for agency in chosen]
         median, worst = statistics.median(times), max(times)
         verdict = "達成" if median < 0.5 else "未達成"
         self.stdout.write(
@@ -79,17 +76,6 @@ class Command(BaseCommand):
         )
 
 
-def _interleaved(runs, ours, bare) -> tuple[float, float]:
-    """Median seconds of each, run alternately so both see the same machine load."""
-    ours(), bare()  # warm caches (fonts, templates) once
-    ours_times, bare_times = [], []
-    for _ in range(runs):
-        ours_times.append(_timed(ours))
-        bare_times.append(_timed(bare))
-    return statistics.median(ours_times), statistics.median(bare_times)
-
-
-def _timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+def _warm_then_time(runs, ours, bare) -> tuple[float, float]:
+    ours(), bare()  # fonts, templates and caches loaded once
+    return interleaved_medians(runs, ours, bare)
