@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.loaders import AgencyDirectory
@@ -27,6 +28,7 @@ from .models import (
     TargetValue,
     TargetValueIndicator,
     TargetValueShare,
+    TargetYear,
     breakdown_sum_error,
 )
 from .numbers import FigureError, parse_figure
@@ -382,6 +384,12 @@ class PlanFile:
             )
         for rows in self.measures:
             self._write_measure(measure_objects[(rows.strategy_key, rows.fields["number"])], rows, stats)
+        if self.plan_fields["target_year"] is not None:
+            # The values printed in the plan document are published by the document itself.
+            TargetYear.objects.get_or_create(
+                year=self.plan_fields["target_year"],
+                defaults={"plan": plan, "state": TargetYear.State.PUBLISHED, "source": TargetYear.Source.PLAN_FILE, "published_at": timezone.now()},
+            )
         return plan
 
     def _write_sections(self, plan, stats):

@@ -509,3 +509,113 @@ class KeyItem(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.measure.reference}"
+
+
+class TargetYear(models.Model):
+    """One year's set of target values (年度績效目標值) of a version.
+
+    AAC opens a year for setting; the lead agencies propose (reporting.TargetProposal);
+    AAC publishes (核定). Only a published year has TargetValue rows, so every page,
+    report and export that reads TargetValue reads published values only. A year
+    printed in the plan document itself is published when the plan file is loaded.
+    """
+
+    class State(models.TextChoices):
+        SETTING = "setting", _("研訂中")
+        PUBLISHED = "published", _("已核定公布")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("線上研訂")
+        PLAN_FILE = "plan_file", _("方案檔案")
+
+    plan = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="target_years", verbose_name=_("方案版本"))
+    year = models.PositiveSmallIntegerField(_("年度（民國）"))
+    state = models.CharField(_("狀態"), max_length=20, choices=State.choices, default=State.SETTING)
+    source = models.CharField(_("來源"), max_length=20, choices=Source.choices, default=Source.PORTAL)
+    due_on = models.DateField(_("提報期限"), null=True, blank=True)
+    note = models.TextField(_("說明"), blank=True)
+    opened_by = models.ForeignKey("agencies.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("開放者"))
+    opened_at = models.DateTimeField(_("開放時間"), null=True, blank=True)
+    published_by = models.ForeignKey("agencies.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("核定者"))
+    published_at = models.DateTimeField(_("核定時間"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度目標值")
+        verbose_name_plural = _("年度目標值")
+        ordering = ["plan", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["year"], name="targetyear_one_version_per_year", violation_error_message=_("同一年度只能屬於一個方案版本。")),
+            models.CheckConstraint(
+                condition=Q(state="setting") | Q(published_at__isnull=False),
+                name="targetyear_published_has_time",
+                violation_error_message=_("已核定的年度須有核定時間。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.plan.code} {self.year}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == self.State.PUBLISHED
+
+
+class TargetValueRevision(models.Model):
+    """A change to a published value: never in place, always with a reason, who and when."""
+
+    value = models.ForeignKey(TargetValue, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("目標值"))
+    revised_at = models.DateTimeField(_("修正時間"), auto_now_add=True)
+    revised_by = models.ForeignKey("agencies.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("修正者"))
+    reason = models.TextField(_("修正理由"))
+    changes = models.JSONField(_("變更內容"), default=dict, help_text=_("{欄位: [修正前, 修正後]}"))
+
+    class Meta:
+        verbose_name = _("目標值修正紀錄")
+        verbose_name_plural = _("目標值修正紀錄")
+        ordering = ["value", "revised_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="targetvaluerevision_reason_required", violation_error_message=_("修正目標值須填寫理由。")),
+        ]
+
+
+class Lineage(models.Model):
+    """An item of a newer version continues one of an older version (same line of work),
+    so trends and year-over-year figures follow it across a revision."""
+
+    class Basis(models.TextChoices):
+        REFERENCE = "reference", _("編號相同")
+        TEXT = "text", _("文字相近")
+        MANUAL = "manual", _("人工指定")
+
+    basis = models.CharField(_("對應依據"), max_length=20, choices=Basis.choices, default=Basis.MANUAL)
+    confirmed_by = models.ForeignKey("agencies.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("確認者"))
+    confirmed_at = models.DateTimeField(_("確認時間"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class MeasureLineage(Lineage):
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="predecessor_links", verbose_name=_("執行措施"))
+    predecessor = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="successor_links", verbose_name=_("延續自"))
+
+    class Meta:
+        verbose_name = _("執行措施沿革")
+        verbose_name_plural = _("執行措施沿革")
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "predecessor"], name="measurelineage_unique", violation_error_message=_("同一對應不可重複。")),
+            models.CheckConstraint(condition=~Q(measure=F("predecessor")), name="measurelineage_not_self", violation_error_message=_("執行措施不可延續自己。")),
+        ]
+
+
+class IndicatorLineage(Lineage):
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="predecessor_links", verbose_name=_("衡量指標"))
+    predecessor = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="successor_links", verbose_name=_("延續自"))
+
+    class Meta:
+        verbose_name = _("衡量指標沿革")
+        verbose_name_plural = _("衡量指標沿革")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "predecessor"], name="indicatorlineage_unique", violation_error_message=_("同一對應不可重複。")),
+            models.CheckConstraint(condition=~Q(indicator=F("predecessor")), name="indicatorlineage_not_self", violation_error_message=_("衡量指標不可延續自己。")),
+        ]

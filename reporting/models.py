@@ -266,3 +266,6 @@ from .models_assessment import AssessmentRule  # noqa: E402,F401
 
 
 from .models_reports import AgencyReportItem, ReportFile, ReportJob  # noqa: E402,F401
+
+
+from .models_target_setting import ReporterRule, TargetProposal, TargetProposalEvent  # noqa: E402,F401

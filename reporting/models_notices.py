@@ -19,6 +19,9 @@ class Notice(models.Model):
         OVERDUE = "overdue", _("逾期提醒")
         RETURNED = "returned", _("退回修正")
         AWAITING_REVIEW = "awaiting_review", _("待審核")
+        TARGETS_OPENED = "targets_opened", _("年度目標值研訂")
+        TARGETS_RETURNED = "targets_returned", _("目標值退回修正")
+        TARGETS_PUBLISHED = "targets_published", _("年度目標值核定公布")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("收件人"))
     kind = models.CharField(_("類別"), max_length=20, choices=Kind.choices)
