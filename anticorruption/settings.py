@@ -173,6 +173,7 @@ from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "reporting.tasks.send_reminders", "schedule": crontab(hour=8, minute=0)},
+    "send-target-reminders": {"task": "reporting.tasks.send_target_reminders", "schedule": crontab(hour=8, minute=5)},
     # Report jobs whose worker died fail visibly instead of "running" forever.
     "fail-stale-reports": {"task": "reporting.tasks.fail_stale_reports", "schedule": crontab(minute="*/5")},
 }

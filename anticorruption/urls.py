@@ -17,6 +17,7 @@ urlpatterns = [
     path("obligations/", include("reporting.urls")),
     path("dashboard/", include("reporting.urls_dashboard")),
     path("reports/", include("reporting.urls_reports")),
+    path("targets/", include("reporting.urls_targets")),
     path("", include("measures.urls")),
 ]
 

@@ -22,6 +22,7 @@ class Notice(models.Model):
         TARGETS_OPENED = "targets_opened", _("年度目標值研訂")
         TARGETS_RETURNED = "targets_returned", _("目標值退回修正")
         TARGETS_PUBLISHED = "targets_published", _("年度目標值核定公布")
+        TARGETS_REMINDER = "targets_reminder", _("目標值提報提醒")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("收件人"))
     kind = models.CharField(_("類別"), max_length=20, choices=Kind.choices)

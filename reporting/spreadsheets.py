@@ -50,7 +50,7 @@ from .services.entries import (
     EntryConflict,
     EntryInput,
     WorkflowError,
-    _is_agency_member,
+    is_agency_member,
     _target_unit,
     entry_save,
     period_accepts_changes,
@@ -628,7 +628,7 @@ def _resolve_keys(rows, cell, user):
         obligation, period = obligations.get(obligation_id), periods.get(period_id)
         # An obligation of another agency reads the same as one that does not
         # exist: the message tells nothing about agencies the user may not see.
-        if obligation is None or not _is_agency_member(user, obligation.agency_id, Role.OFFICER):
+        if obligation is None or not is_agency_member(user, obligation.agency_id, Role.OFFICER):
             row.fail(KEY, _("項目代碼「%(key)s」不是本機關可填報的項目；只能上傳本機關的填報資料。") % {"key": row.key})
             continue
         if period is None or period.year != obligation.year or period.frequency != obligation.indicator.frequency:

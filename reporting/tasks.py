@@ -85,3 +85,32 @@ def rerun_agency_items(job_id: int) -> None:
 def fail_stale_reports() -> int:
     """Every few minutes (CELERY_BEAT_SCHEDULE): jobs whose worker died fail visibly."""
     return reports.reports_fail_stale()
+
+
+# ------------------------------------------------------------------ yearly target values (services/target_setting.py)
+
+
+@shared_task
+def notify_targets_opened(target_year_id: int) -> int:
+    return notices.notify_targets_opened(target_year_id=target_year_id)
+
+
+@shared_task
+def notify_proposal_awaiting(proposal_id: int) -> int:
+    return notices.notify_proposal_awaiting(proposal_id=proposal_id)
+
+
+@shared_task
+def notify_proposal_returned(proposal_id: int) -> int:
+    return notices.notify_proposal_returned(proposal_id=proposal_id)
+
+
+@shared_task
+def notify_targets_published(target_year_id: int) -> int:
+    return notices.notify_targets_published(target_year_id=target_year_id)
+
+
+@shared_task
+def send_target_reminders() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): lead agencies still owing proposals near or past the due date."""
+    return notices.target_reminders_send(today=timezone.localdate())

@@ -51,7 +51,7 @@ class EntryInput:
     extra: dict = field(default_factory=dict)
 
 
-def _is_agency_member(user, agency_id, *roles) -> bool:
+def is_agency_member(user, agency_id, *roles) -> bool:
     if not user.has_role(*roles):
         return False
     if user.agency_id == agency_id:
@@ -88,7 +88,7 @@ def _jsonable(value):
 @transaction.atomic
 def entry_save(*, obligation: Obligation, period: ReportingPeriod, user, data: EntryInput) -> Entry:
     """Save a draft (new or existing). Refuses a stale version with EntryConflict."""
-    if not _is_agency_member(user, obligation.agency_id, Role.OFFICER):
+    if not is_agency_member(user, obligation.agency_id, Role.OFFICER):
         raise PermissionDenied(_("只有本機關的填報人可以填寫這筆資料。"))
     if period.year != obligation.year or period.frequency != obligation.indicator.frequency:
         raise WorkflowError(_("這個填報期間不適用於此項填報義務。"))
@@ -185,7 +185,7 @@ def entry_below_target(entry: Entry) -> bool:
 @transaction.atomic
 def entry_submit(*, entry: Entry, user) -> Entry:
     entry = _locked(entry)
-    if not _is_agency_member(user, entry.obligation.agency_id, Role.OFFICER):
+    if not is_agency_member(user, entry.obligation.agency_id, Role.OFFICER):
         raise PermissionDenied(_("只有本機關的填報人可以送出這筆資料。"))
     _require_state(entry, *EDITABLE_STATES)
     if not period_accepts_changes(entry.period, entry.obligation.agency_id):
@@ -202,7 +202,7 @@ def entry_submit(*, entry: Entry, user) -> Entry:
 @transaction.atomic
 def entry_forward(*, entry: Entry, user) -> Entry:
     entry = _locked(entry)
-    if not _is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):
+    if not is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):
         raise PermissionDenied(_("只有本機關的機關審核人可以轉送。"))
     _require_state(entry, Entry.State.SUBMITTED)
     _move(entry, user, to_state=Entry.State.FORWARDED, action=EntryEvent.Action.FORWARDED)
@@ -221,7 +221,7 @@ def entry_return(*, entry: Entry, user, comment: str) -> Entry:
         if not user.has_role(Role.AAC_REVIEWER):
             raise PermissionDenied(_("只有廉政署審查人可以退回待審查的資料。"))
     elif entry.state == Entry.State.SUBMITTED:
-        if not _is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):
+        if not is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):
             raise PermissionDenied(_("只有本機關的機關審核人可以退回。"))
     else:
         _require_state(entry, Entry.State.FORWARDED, Entry.State.SUBMITTED)

@@ -15,7 +15,7 @@ from agencies.models import Role
 
 from ..evidence import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, EvidenceError, check_evidence_file
 from ..models import Entry, EntryEvent, Evidence
-from .entries import EDITABLE_STATES, WorkflowError, _is_agency_member, period_accepts_changes
+from .entries import EDITABLE_STATES, WorkflowError, is_agency_member, period_accepts_changes
 
 
 def evidence_max_bytes() -> int:
@@ -27,7 +27,7 @@ def evidence_max_files() -> int:
 
 
 def _guard(entry: Entry, user) -> None:
-    if not _is_agency_member(user, entry.obligation.agency_id, Role.OFFICER):
+    if not is_agency_member(user, entry.obligation.agency_id, Role.OFFICER):
         raise PermissionDenied(_("只有本機關的填報人可以新增或刪除佐證資料。"))
     if entry.state not in EDITABLE_STATES:
         raise WorkflowError(_("這筆資料目前為「%(state)s」，不能新增或刪除佐證資料。") % {"state": entry.get_state_display()})

@@ -64,7 +64,7 @@ def officers_of(agency_ids) -> QuerySet[User]:
 
 def agency_reviewers_of(agency_id: int) -> QuerySet[User]:
     """Everyone who may forward the agency's entries: its own reviewers and reviewers
-    overseeing a body above it (the same rule as the workflow's _is_agency_member)."""
+    overseeing a body above it (the same rule as the workflow's is_agency_member)."""
     above = Agency.objects.ancestors(agency_id, include_self=True).values("pk")
     own = _holding(Role.AGENCY_REVIEWER).filter(agency_id=agency_id)
     overseeing = _holding(Role.AGENCY_REVIEWER, oversees_subordinates=True).filter(agency_id__in=above)
@@ -325,3 +325,148 @@ def notices_mark_read(*, user, ids=None, kind: str | None = None) -> int:
     if kind is not None:
         notices = notices.filter(kind=kind)
     return notices.update(read_at=timezone.now())
+
+
+# ------------------------------------------------------------------ yearly target values
+
+
+def _target_year(target_year_id: int):
+    from measures.models import TargetYear
+
+    return TargetYear.objects.select_related("plan").filter(pk=target_year_id).first()
+
+
+def _proposal(proposal_id: int):
+    from ..models import TargetProposal
+
+    return TargetProposal.objects.select_related("target_year__plan", "lead_agency", "measure").filter(pk=proposal_id).first()
+
+
+def _notify(*, recipients, kind, title, template, context) -> int:
+    recipients = list(recipients)
+    if not recipients:
+        return 0
+    with transaction.atomic():
+        body = _notice_body(template, context)
+        Notice.objects.bulk_create([Notice(recipient=user, kind=kind, title=title, body=body, link=context["link"]) for user in recipients])
+        _send_mail(recipients=recipients, subject=title, template=template, context=context)
+    return len(recipients)
+
+
+def _lead_agencies(target_year) -> OrderedDict:
+    from ..models import TargetProposal
+
+    counts: OrderedDict[int, int] = OrderedDict()
+    for agency_id in TargetProposal.objects.filter(target_year=target_year).order_by("lead_agency__name").values_list("lead_agency_id", flat=True):
+        counts[agency_id] = counts.get(agency_id, 0) + 1
+    return counts
+
+
+def notify_targets_opened(*, target_year_id: int) -> int:
+    """Every lead agency's officers: year N is open, this many values await their proposal."""
+    target_year = _target_year(target_year_id)
+    if target_year is None:
+        return 0
+    made = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        officers: dict[int, list[User]] = {}
+        counts = _lead_agencies(target_year)
+        for user in officers_of(counts.keys()):
+            officers.setdefault(user.agency_id, []).append(user)
+        for agency_id, count in counts.items():
+            link = reverse("targets:agency", args=[target_year.year, agency_id])
+            context = {"target_year": target_year, "count": count, "link": link, "agency": Agency.objects.get(pk=agency_id)}
+            title = _("【年度目標值研訂】民國%(year)d年績效目標值開放提報（%(count)d 項）") % {"year": target_year.year, "count": count}
+            made += _notify(recipients=officers.get(agency_id, []), kind=Notice.Kind.TARGETS_OPENED, title=title, template="emails/targets_opened.txt", context=context)
+    return made
+
+
+def notify_proposal_awaiting(*, proposal_id: int) -> int:
+    """The next person in the chain: the agency's reviewers for a submitted proposal, AAC for a forwarded one."""
+    from ..models import TargetProposal
+
+    proposal = _proposal(proposal_id)
+    if proposal is None:
+        return 0
+    if proposal.state == TargetProposal.State.SUBMITTED:
+        recipients = agency_reviewers_of(proposal.lead_agency_id)
+        link = reverse("targets:agency", args=[proposal.year, proposal.lead_agency_id])
+    elif proposal.state == TargetProposal.State.FORWARDED:
+        recipients = aac_reviewers()
+        link = reverse("targets:review", args=[proposal.year])
+    else:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"proposal": proposal, "link": link, "aac": proposal.state == TargetProposal.State.FORWARDED}
+        title = _("【目標值待審核】%(agency)s送出民國%(year)d年 %(measure)s 目標值 %(label)s") % {
+            "agency": proposal.lead_agency.name, "year": proposal.year, "measure": proposal.measure.reference, "label": proposal.label,
+        }
+        return _notify(recipients=recipients, kind=Notice.Kind.TARGETS_OPENED, title=title, template="emails/proposal_awaiting.txt", context=context)
+
+
+def notify_proposal_returned(*, proposal_id: int) -> int:
+    proposal = _proposal(proposal_id)
+    if proposal is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        link = reverse("targets:proposal", args=[proposal.pk])
+        context = {"proposal": proposal, "link": link, "comment": proposal.review_comment}
+        title = _("【目標值退回修正】民國%(year)d年 %(measure)s 目標值 %(label)s") % {
+            "year": proposal.year, "measure": proposal.measure.reference, "label": proposal.label,
+        }
+        return _notify(
+            recipients=officers_of([proposal.lead_agency_id]), kind=Notice.Kind.TARGETS_RETURNED, title=title,
+            template="emails/proposal_returned.txt", context=context,
+        )
+
+
+def notify_targets_published(*, target_year_id: int) -> int:
+    target_year = _target_year(target_year_id)
+    if target_year is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        link = reverse("targets:year", args=[target_year.year])
+        context = {"target_year": target_year, "link": link}
+        title = _("【年度目標值核定公布】民國%(year)d年績效目標值已核定") % {"year": target_year.year}
+        return _notify(
+            recipients=officers_of(_lead_agencies(target_year).keys()), kind=Notice.Kind.TARGETS_PUBLISHED, title=title,
+            template="emails/targets_published.txt", context=context,
+        )
+
+
+def target_reminders_send(*, today: datetime.date) -> dict:
+    """Lead agencies with proposals not yet sent, reminded REMINDER_DAYS_BEFORE days before
+    the due date and daily once it has passed; at most one notice a day per person."""
+    from measures.models import TargetYear
+
+    from ..models import TargetProposal
+
+    ahead = today + datetime.timedelta(days=reminder_days_before())
+    stats = {"years": 0, "agencies": 0, "notices": 0}
+    years = TargetYear.objects.filter(state=TargetYear.State.SETTING, due_on__isnull=False).filter(Q(due_on=ahead) | Q(due_on__lt=today))
+    with translation.override(settings.LANGUAGE_CODE):
+        for target_year in years:
+            stats["years"] += 1
+            owing = OrderedDict()
+            open_states = (TargetProposal.State.DRAFT, TargetProposal.State.RETURNED)
+            for agency_id in (
+                TargetProposal.objects.filter(target_year=target_year, state__in=open_states).order_by("lead_agency__name").values_list("lead_agency_id", flat=True)
+            ):
+                owing[agency_id] = owing.get(agency_id, 0) + 1
+            reminded_today = set(
+                Notice.objects.filter(kind=Notice.Kind.TARGETS_REMINDER, created_at__date=today).values_list("recipient_id", "link")
+            )
+            for agency_id, count in owing.items():
+                link = reverse("targets:agency", args=[target_year.year, agency_id])
+                recipients = [u for u in officers_of([agency_id]) if (u.pk, link) not in reminded_today]
+                if not recipients:
+                    continue
+                overdue = target_year.due_on < today
+                context = {"target_year": target_year, "count": count, "link": link, "overdue": overdue, "agency": Agency.objects.get(pk=agency_id)}
+                if overdue:
+                    title = _("【逾期提醒】民國%(year)d年目標值提報已於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": target_year.due_on, "count": count}
+                else:
+                    title = _("【提報提醒】民國%(year)d年目標值將於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": target_year.due_on, "count": count}
+                stats["notices"] += _notify(recipients=recipients, kind=Notice.Kind.TARGETS_REMINDER, title=title, template="emails/targets_opened.txt", context=context)
+                stats["agencies"] += 1
+    return stats

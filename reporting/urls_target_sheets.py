@@ -1,0 +1,3 @@
+"""The year's target sheet: download, then upload (preview, then all or nothing)."""
+
+urlpatterns: list = []
