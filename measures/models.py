@@ -75,9 +75,11 @@ class PlanVersion(models.Model):
         return self.target_year is not None
 
     def years_covered(self) -> list[int]:
-        """ROC years this version applies to; an open-ended one up to its target year or the first year."""
-        last = self.last_year or max(self.first_year, self.target_year or self.first_year)
-        return list(range(self.first_year, last + 1))
+        """ROC years this version applies to; an open-ended one up to its latest year with target values."""
+        if self.last_year:
+            return list(range(self.first_year, self.last_year + 1))
+        latest = self.target_years.aggregate(latest=models.Max("year"))["latest"] if self.pk else None
+        return list(range(self.first_year, max(self.first_year, self.target_year or 0, latest or 0) + 1))
 
 
 class Goal(models.Model):

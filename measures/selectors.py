@@ -4,10 +4,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from agencies.models import Agency
 
-from .models import AgencyAssignment, KeyItem, Measure, PlanVersion, Section, Strategy, TargetValue
+from .models import AgencyAssignment, KeyItem, Measure, PlanVersion, Section, Strategy, TargetValue, TargetYear
+from .years import ROC_OFFSET
 
 
 def plan_versions() -> QuerySet[PlanVersion]:
@@ -23,15 +25,30 @@ def plan_get(*, code: str) -> PlanVersion:
     return get_object_or_404(PlanVersion, code=code)
 
 
-def _measure_detail_prefetches():
+def plan_value_years(*, plan: PlanVersion) -> list[int]:
+    """The years whose target values are published for a version, newest first."""
+    return list(TargetYear.objects.filter(plan=plan, state=TargetYear.State.PUBLISHED).order_by("-year").values_list("year", flat=True))
+
+
+def plan_value_year(*, plan: PlanVersion, asked: int | None = None) -> int | None:
+    """The year whose values a plan page shows: the one asked for if published, else the
+    latest published year up to this year (else the latest published at all)."""
+    years = plan_value_years(plan=plan)
+    if asked in years:
+        return asked
+    this_year = timezone.localdate().year - ROC_OFFSET
+    return next((year for year in years if year <= this_year), years[0] if years else None)
+
+
+def _measure_detail_prefetches(year: int | None = None):
+    values = TargetValue.objects.select_related("agency").prefetch_related("shares__agency", "indicators", "revisions__revised_by")
+    if year is not None:
+        values = values.filter(year=year)
     return [
         "targets",
         Prefetch("key_items", queryset=KeyItem.objects.order_by("year")),
         "indicators",
-        Prefetch(
-            "values",
-            queryset=TargetValue.objects.select_related("agency").prefetch_related("shares__agency", "indicators"),
-        ),
+        Prefetch("values", queryset=values),
         Prefetch("assignments", queryset=AgencyAssignment.objects.select_related("agency", "target")),
     ]
 
@@ -74,14 +91,14 @@ def plan_outline(*, plan: PlanVersion) -> list[SectionNode]:
     return roots
 
 
-def plan_totals(*, plan: PlanVersion) -> dict:
+def plan_totals(*, plan: PlanVersion, year: int | None) -> dict:
     measures = Measure.objects.filter(strategy__plan=plan)
     return {
         "strategies": Strategy.objects.filter(plan=plan).count(),
         "measures": measures.count(),
         "targets": measures.aggregate(n=Count("targets"))["n"],
         "indicators": measures.aggregate(n=Count("indicators"))["n"],
-        "values": TargetValue.objects.filter(measure__strategy__plan=plan).count(),
+        "values": TargetValue.objects.filter(measure__strategy__plan=plan, year=year).count() if year else 0,
     }
 
 
@@ -89,12 +106,12 @@ def strategy_get(*, plan: PlanVersion, pk: int) -> Strategy:
     return get_object_or_404(Strategy.objects.select_related("plan", "section__parent"), plan=plan, pk=pk)
 
 
-def strategy_measures(*, strategy: Strategy) -> QuerySet[Measure]:
-    return strategy.measures.select_related("strategy__plan").prefetch_related(*_measure_detail_prefetches()).order_by("number")
+def strategy_measures(*, strategy: Strategy, year: int | None) -> QuerySet[Measure]:
+    return strategy.measures.select_related("strategy__plan").prefetch_related(*_measure_detail_prefetches(year or 0)).order_by("number")
 
 
-def measure_get(*, plan: PlanVersion, pk: int) -> Measure:
-    queryset = Measure.objects.select_related("strategy__plan", "strategy__section__parent").prefetch_related(*_measure_detail_prefetches())
+def measure_get(*, plan: PlanVersion, pk: int, year: int | None) -> Measure:
+    queryset = Measure.objects.select_related("strategy__plan", "strategy__section__parent").prefetch_related(*_measure_detail_prefetches(year or 0))
     return get_object_or_404(queryset, strategy__plan=plan, pk=pk)
 
 

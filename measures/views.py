@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from agencies.models import Role
+
 from . import selectors, services
 from .exporters import EXPORTERS
 from .years import parse_roc_year
@@ -17,8 +19,23 @@ def home(request):
     return redirect(plan)
 
 
+def _value_year(request, plan) -> dict:
+    """The year whose target values the page shows (?year=, ROC), and the years to switch to."""
+    asked = None
+    if raw := request.GET.get("year"):
+        try:
+            asked = parse_roc_year(raw)
+        except ValueError as error:
+            messages.warning(request, str(error))
+    years = selectors.plan_value_years(plan=plan)
+    if asked is not None and asked not in years:
+        messages.warning(request, _("民國%(year)d年尚無已核定公布的目標值。") % {"year": asked})
+    return {"value_year": selectors.plan_value_year(plan=plan, asked=asked), "value_years": years}
+
+
 def plan_overview(request, code):
     plan = selectors.plan_get(code=code)
+    year = _value_year(request, plan)
     return render(
         request,
         "measures/plan_overview.html",
@@ -26,8 +43,9 @@ def plan_overview(request, code):
             "plan": plan,
             "goals": plan.goals.all(),
             "outline": selectors.plan_outline(plan=plan),
-            "totals": selectors.plan_totals(plan=plan),
+            "totals": selectors.plan_totals(plan=plan, year=year["value_year"]),
             "exporters": EXPORTERS.values(),
+            **year,
         },
     )
 
@@ -35,21 +53,26 @@ def plan_overview(request, code):
 def strategy_detail(request, code, pk):
     plan = selectors.plan_get(code=code)
     strategy = selectors.strategy_get(plan=plan, pk=pk)
+    year = _value_year(request, plan)
     return render(
         request,
         "measures/strategy_detail.html",
-        {"plan": plan, "strategy": strategy, "measures": selectors.strategy_measures(strategy=strategy)},
+        {"plan": plan, "strategy": strategy, "measures": selectors.strategy_measures(strategy=strategy, year=year["value_year"]), **year},
     )
 
 
 def measure_detail(request, code, pk):
     plan = selectors.plan_get(code=code)
-    measure = selectors.measure_get(plan=plan, pk=pk)
+    year = _value_year(request, plan)
+    measure = selectors.measure_get(plan=plan, pk=pk, year=year["value_year"])
     previous_measure, next_measure = selectors.measure_neighbours(measure=measure)
     return render(
         request,
         "measures/measure_detail.html",
-        {"plan": plan, "measure": measure, "strategy": measure.strategy, "previous_measure": previous_measure, "next_measure": next_measure},
+        {
+            "plan": plan, "measure": measure, "strategy": measure.strategy, "previous_measure": previous_measure, "next_measure": next_measure,
+            "can_revise": request.user.has_role(Role.AAC_REVIEWER, Role.ADMINISTRATOR), **year,
+        },
     )
 
 
@@ -101,7 +124,8 @@ def key_items(request, code):
     """NDC assessors mark the year's key items (院列管); everyone else reads them."""
     plan = selectors.plan_get(code=code)
     years = plan.years_covered()
-    year = plan.target_year or years[0]
+    default_year = selectors.plan_value_year(plan=plan) or years[0]
+    year = default_year
     if raw_year := request.GET.get("year") or request.POST.get("year"):
         try:
             year = parse_roc_year(raw_year)
@@ -110,7 +134,7 @@ def key_items(request, code):
         else:
             if year not in years:
                 messages.warning(request, _("民國%(year)d年不在此方案版本的適用年度內。") % {"year": year})
-                year = plan.target_year or years[0]
+                year = default_year
     can_edit = services.can_mark_key_items(request.user)
     if request.method == "POST":
         if not can_edit:

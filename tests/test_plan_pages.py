@@ -33,7 +33,7 @@ def test_home_goes_to_the_plan_in_force(reader_client, plan112):
 
 
 def test_plan_overview_shows_basis_goals_and_strategies_with_counts(reader_client, plan112, django_assert_max_num_queries):
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(19):
         response = reader_client.get(reverse("measures:plan", args=["112"]))
     assert response.status_code == 200
     text = response.text
@@ -62,7 +62,7 @@ def test_version_switch_lists_every_version(reader_client, plan112, plan101):
 
 def test_strategy_page_lists_its_measures(reader_client, plan112, django_assert_max_num_queries):
     strategy = Strategy.objects.get(plan=plan112, number=7)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(23):
         response = reader_client.get(strategy.get_absolute_url())
     assert response.status_code == 200
     assert response.text.count('class="card mb-3"') == 8
@@ -71,7 +71,7 @@ def test_strategy_page_lists_its_measures(reader_client, plan112, django_assert_
 
 def test_measure_page_shows_targets_indicators_values_and_agencies(reader_client, plan112, django_assert_max_num_queries):
     measure = find_measure(plan112, 1, "(一)")
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(24):
         response = reader_client.get(measure.get_absolute_url())
     assert response.status_code == 200
     text = response.text
