@@ -30,10 +30,10 @@ def plan_value_years(*, plan: PlanVersion) -> list[int]:
     return list(TargetYear.objects.filter(plan=plan, state=TargetYear.State.PUBLISHED).order_by("-year").values_list("year", flat=True))
 
 
-def plan_value_year(*, plan: PlanVersion, asked: int | None = None) -> int | None:
+def plan_value_year(*, plan: PlanVersion, asked: int | None = None, years: list[int] | None = None) -> int | None:
     """The year whose values a plan page shows: the one asked for if published, else the
     latest published year up to this year (else the latest published at all)."""
-    years = plan_value_years(plan=plan)
+    years = plan_value_years(plan=plan) if years is None else years
     if asked in years:
         return asked
     this_year = timezone.localdate().year - ROC_OFFSET

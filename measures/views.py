@@ -30,7 +30,7 @@ def _value_year(request, plan) -> dict:
     years = selectors.plan_value_years(plan=plan)
     if asked is not None and asked not in years:
         messages.warning(request, _("民國%(year)d年尚無已核定公布的目標值。") % {"year": asked})
-    return {"value_year": selectors.plan_value_year(plan=plan, asked=asked), "value_years": years}
+    return {"value_year": selectors.plan_value_year(plan=plan, asked=asked, years=years), "value_years": years}
 
 
 def plan_overview(request, code):

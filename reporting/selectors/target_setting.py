@@ -115,6 +115,7 @@ def proposal_groups(*, proposals: QuerySet[TargetProposal], target_year: TargetY
     measure_ids = {p.measure_id for p in proposals}
     measures = (
         Measure.objects.filter(pk__in=measure_ids)
+        .select_related("strategy")
         .prefetch_related(
             Prefetch("targets", queryset=PerformanceTarget.objects.order_by("position")),
             Prefetch("assignments", queryset=AgencyAssignment.objects.filter(role=AgencyAssignment.Role.ASSISTING).order_by("position")),
