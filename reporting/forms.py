@@ -91,7 +91,8 @@ class TargetValueForm(forms.Form):
     @staticmethod
     def initial_from(source, *, shares) -> dict:
         """Initial fields from a proposal or a published value; ``shares`` [{agency_id, quantity}]."""
-        initial = {name: getattr(source, name) or "" for name in ("text", "kind", "unit", "comparator", "grade", "note")}
+        initial = {name: getattr(source, name) or "" for name in ("kind", "unit", "comparator", "grade", "note")}
+        initial["text"] = source.part_text if source.part else source.text  # a part of a split item edits its own text
         initial["quantity"] = format(source.quantity.normalize(), "f") if source.quantity is not None else ""
         initial["due_on"] = source.due_on.isoformat() if source.due_on else ""
         initial["version"] = getattr(source, "version", None)

@@ -86,6 +86,10 @@ class TargetProposal(models.Model):
     def year(self) -> int:
         return self.target_year.year
 
+    @property
+    def display_text(self) -> str:
+        return self.part_text or self.text
+
 
 class TargetProposalEvent(models.Model):
     """One step in a proposal's history: who, when, which step, what changed."""

@@ -350,3 +350,17 @@ def test_a_rule_set_before_publishing_shapes_the_obligations_publishing_makes(op
     target_year_publish(target_year=opened.target_year, user=people.aac)
     owing = set(Obligation.objects.filter(year=113, indicator=indicator).values_list("agency__name", flat=True))
     assert "法務部調查局" in owing and "交通部" not in owing
+
+
+def test_a_part_of_a_split_item_edits_its_own_text_and_the_item_reads_as_its_parts(opened, people, plan112):
+    measure = find_measure(plan112, 7, "(四)")
+    first, second = TargetProposal.objects.filter(target_year=opened.target_year, measure=measure).order_by("part")
+    assert (first.part, second.part) == (1, 2) and first.text == second.text
+    officer = staff_of(first.lead_agency, Role.OFFICER)
+    saved = save(first, officer, text="完成上市(櫃)公司財務報告實質審閱 500 家", quantity="500")
+    assert saved.part_text == "完成上市(櫃)公司財務報告實質審閱 500 家" and saved.text == second.text  # the item's text is untouched
+    approve_all(opened.target_year, people)
+    target_year_publish(target_year=opened.target_year, user=people.aac)
+    part_one, part_two = TargetValue.objects.filter(year=113, measure=measure).order_by("part")
+    assert part_one.part_text.endswith("500 家") and part_one.quantity == 500
+    assert part_one.text == part_two.text == f"{part_one.part_text}；{part_two.part_text}"

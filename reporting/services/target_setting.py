@@ -211,6 +211,20 @@ def _jsonable(value):
     return value
 
 
+def text_field(item) -> str:
+    """The field a person edits as 「目標值」: a part's own text, else the item's."""
+    return "part_text" if item.part else "text"
+
+
+def _input_value(item, name):
+    return getattr(item, text_field(item)) if name == "text" else getattr(item, name)
+
+
+def proposal_values(proposal: TargetProposal) -> dict:
+    """A proposal's fields as a person edits them (form initial values, validation before submit)."""
+    return {name: _input_value(proposal, name) for name in TRACKED_FIELDS}
+
+
 def _require_setting(target_year: TargetYear):
     if target_year.is_published:
         raise TargetSettingError(
@@ -247,11 +261,13 @@ def proposal_save(*, proposal: TargetProposal, user, data: ProposalInput) -> Tar
     after.pop("figure")
     changes = {}
     for name in TRACKED_FIELDS:
-        before_value, after_value = _jsonable(getattr(proposal, name)), _jsonable(after[name])
+        before_value, after_value = _jsonable(_input_value(proposal, name)), _jsonable(after[name])
         if name == "quantity" and before_value is not None:
-            before_value = plain_decimal(getattr(proposal, name))
+            before_value = plain_decimal(proposal.quantity)
         if before_value != after_value and not (before_value in (None, "", []) and after_value in (None, "", [])):
             changes[name] = [before_value, after_value]
+    # A part of a split item (7(四) (1), (2)) edits its own text; the item's text is rebuilt when published.
+    after[text_field(proposal)] = after.pop("text")
     for name, value in after.items():
         setattr(proposal, name, value)
     proposal.version += 1
@@ -281,7 +297,7 @@ def proposal_submit(*, proposal: TargetProposal, user) -> TargetProposal:
     _require_setting(proposal.target_year)
     _require_state(proposal, *EDITABLE_STATES)
     # What was prefilled or saved must still be a valid value of its kind.
-    clean_value_input(data={name: getattr(proposal, name) for name in TRACKED_FIELDS}, year=proposal.year)
+    clean_value_input(data=proposal_values(proposal), year=proposal.year)
     proposal.submitted_at = timezone.now()
     to_state = TargetProposal.State.SUBMITTED if proposal.lead_agency.uses_agency_review else TargetProposal.State.FORWARDED
     _move(proposal, user, to_state=to_state, action=TargetProposalEvent.Action.SUBMITTED, extra_fields=["submitted_at"])
@@ -349,7 +365,7 @@ def target_year_publish(*, target_year: TargetYear, user) -> PublishedYear:
     target_year = TargetYear.objects.select_for_update().select_related("plan").get(pk=target_year.pk)
     _require_setting(target_year)
     proposals = list(
-        TargetProposal.objects.select_for_update(of=("self",)).filter(target_year=target_year).select_related("measure")
+        TargetProposal.objects.select_for_update(of=("self",)).filter(target_year=target_year).select_related("measure", "previous")
         .order_by("measure_id", "position")
     )
     if not proposals:
@@ -361,10 +377,11 @@ def target_year_publish(*, target_year: TargetYear, user) -> PublishedYear:
     if pending:
         summary = "、".join(f"{state} {count} 項" for state, count in pending.items())
         raise TargetSettingError(_("尚有目標值未核可（%(summary)s），全部核可後才能核定公布。") % {"summary": summary})
+    item_texts = _item_texts(proposals)
     values = TargetValue.objects.bulk_create([
         TargetValue(
             measure_id=p.measure_id, year=target_year.year, position=p.position, number=p.number, part=p.part, heading=p.heading,
-            agency_id=p.value_agency_id, text=p.text, part_text=p.part_text, kind=p.kind,
+            agency_id=p.value_agency_id, text=item_texts.get(_item_key(p), p.text), part_text=p.part_text, kind=p.kind,
             figure=CleanValue(p.text, p.kind, p.quantity, p.unit, p.comparator, p.grade, p.due_on, p.note, []).figure,
             quantity=p.quantity, unit=p.unit, comparator=p.comparator, grade=p.grade, due_on=p.due_on, note=p.note,
         )
@@ -395,6 +412,19 @@ def target_year_publish(*, target_year: TargetYear, user) -> PublishedYear:
     return PublishedYear(target_year=target_year, values=len(values), obligations_created=stats.created)
 
 
+def _item_key(proposal) -> tuple:
+    return (proposal.measure_id, proposal.value_agency_id, proposal.number, proposal.previous.text if proposal.previous_id else proposal.text)
+
+
+def _item_texts(proposals) -> dict:
+    """A split item's text is its parts' texts together, so the item reads as its parts say."""
+    parts: dict[tuple, list] = {}
+    for proposal in proposals:
+        if proposal.part:
+            parts.setdefault(_item_key(proposal), []).append(proposal)
+    return {key: "；".join(p.part_text for p in sorted(items, key=lambda p: p.part)) for key, items in parts.items() if len(items) > 1}
+
+
 # ------------------------------------------------------------------ revising a published value
 
 
@@ -414,6 +444,7 @@ def target_value_revise(*, value: TargetValue, user, data: dict, reason: str) ->
     clean = clean_value_input(data={**data, "shares": raw_shares}, year=value.year)
     _valid_share_agencies(clean.shares)
     fields = clean.as_fields()
+    fields[text_field(value)] = fields.pop("text")
     changes = {}
     for name, after in fields.items():
         before = getattr(value, name)

@@ -1,11 +1,15 @@
+import logging
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, demo_users_ensure, generated_agencies_ensure
 from agencies.models import Agency, Role
 from agencies.services import demo_admin_ensure
 from reporting.demo import demo_entries_ensure
+from reporting.demo_targets import current_roc_year, demo_aac_user, demo_target_year_ensure
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "demo-admin-112"
@@ -26,13 +30,22 @@ class Command(BaseCommand):
             added = generated_agencies_ensure(total=agencies)
             self.stdout.write(f"產生機關 {added} 個")
         call_command("generate_obligations", "112", stdout=self.stdout)
-        # A year of figures for the dashboards; the demo officers' agencies are left
+        logins = demo_users_ensure()
+        # 113 up to this year, each set through the yearly workflow with values derived from 112's.
+        years = list(range(113, current_roc_year() + 1))
+        aac = demo_aac_user()
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # one line per in-process notice task otherwise
+        for year in years:
+            demo_target_year_ensure(year=year, aac=aac)
+        if years:
+            self.stdout.write(f"民國113–{years[-1]}年目標值：依年度研訂流程建立示範數值（由112年推算，非正式核定數值）")
+        # Figures for the dashboards up to today; the demo officers' agencies are left
         # empty so that signing in as an officer still shows items to fill in.
         officer_agencies = [agency for _username, agency, role, _oversees in DEMO_USERS if role == Role.OFFICER]
         spare = Agency.objects.filter(name__in=officer_agencies).values_list("pk", flat=True)
-        created = demo_entries_ensure(years=[112], spare_agency_ids=list(spare))
-        self.stdout.write(f"民國112年模擬填報資料：新增 {created:,} 筆（{'、'.join(officer_agencies)}留待示範填報人填寫）")
+        created = demo_entries_ensure(years=[112, *years], until=timezone.localdate(), spare_agency_ids=list(spare))
+        self.stdout.write(f"模擬填報資料：新增 {created:,} 筆（{'、'.join(officer_agencies)}留待示範填報人填寫）")
         demo_admin_ensure(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"示範管理者帳號：{DEMO_ADMIN_USERNAME}　密碼：{DEMO_ADMIN_PASSWORD}"))
-        for username, agency, role in demo_users_ensure():
+        for username, agency, role in logins:
             self.stdout.write(f"{role}：{username}　密碼：{DEMO_PASSWORD}（{agency}）")

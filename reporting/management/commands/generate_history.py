@@ -7,7 +7,9 @@ from agencies.demo import generated_agencies_ensure
 from agencies.models import Agency
 from measures.years import parse_roc_year
 from reporting.demo import demo_entries_ensure
-from reporting.services import ObligationError, obligations_generate, plan_for_year
+from measures.models import PlanVersion, TargetYear
+from reporting.demo_targets import demo_aac_user, demo_target_year_ensure
+from reporting.services import obligations_generate
 from reporting.services.periods import periods_ensure
 from reporting.values import EntryValueError, parse_date
 
@@ -41,19 +43,22 @@ class Command(BaseCommand):
         except EntryValueError as error:
             raise CommandError(f"--until：{error.errors['until']}") from None
         roc_years = list(range(first_year, first_year + years))
-        try:
-            for year in roc_years:  # refuse before writing anything
-                plan_for_year(year)
-        except ObligationError as error:
-            raise CommandError(str(error)) from None
+        plan = PlanVersion.objects.filter(status=PlanVersion.Status.IN_FORCE).first()
+        for year in roc_years:  # refuse before writing anything
+            published = TargetYear.objects.filter(year=year, state=TargetYear.State.PUBLISHED).exists()
+            if not published and (plan is None or plan.first_year > year or (plan.last_year and plan.last_year < year)):
+                raise CommandError(f"民國{year}年沒有適用的現行方案版本，無法產生目標值。")
 
         started = time.monotonic()
         if agencies:
             step = time.monotonic()
             added = generated_agencies_ensure(total=agencies, seed=seed)
             self.stdout.write(f"機關：新增 {added:,} 個，共 {Agency.objects.count():,} 個（{time.monotonic() - step:.1f} 秒）")
+        aac = demo_aac_user()
         for year in roc_years:
             step = time.monotonic()
+            # Years after the plan's own are set through the yearly workflow with demo values.
+            demo_target_year_ensure(year=year, aac=aac, plan=plan)
             stats = obligations_generate(year=year)
             periods_ensure(year=year)
             self.stdout.write(
