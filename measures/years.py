@@ -32,3 +32,10 @@ def parse_roc_year(text: str) -> int:
     if not match or int(match[1]) < 1:
         raise ValueError(_("「%(text)s」不是有效的民國年度（例如 112 或 民國112年）。") % {"text": text})
     return int(match[1])
+
+
+def roc_date_label(day) -> str:
+    """2023-11-30 → 「民國112年11月30日」."""
+    if not day:
+        return ""
+    return _("民國%(year)d年%(month)d月%(day)d日") % {"year": day.year - ROC_OFFSET, "month": day.month, "day": day.day}

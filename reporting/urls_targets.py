@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:year>/agencies/<int:agency>/submit/", views.agency_submit, name="agency_submit"),
     path("<int:year>/agencies/<int:agency>/forward/", views.agency_forward, name="agency_forward"),
     path("<int:year>/review/", views.review_queue, name="review"),
+    path("<int:year>/review/approve/", views.review_approve, name="review_approve"),
     path("<int:year>/publish/", views.target_year_publish, name="publish"),
     path("<int:year>/reporters/", views.reporter_rules, name="reporters"),
     path("<int:year>/reporters/<int:indicator>/", views.reporter_rule_edit, name="reporter_rule"),

@@ -78,9 +78,13 @@ def staff_of(agency, role):
     return user
 
 
-def approve_all(target_year, people):
-    """Push every proposal through the chain: the lead's officer submits, its reviewer forwards, AAC approves."""
-    for proposal in TargetProposal.objects.filter(target_year=target_year).select_related("lead_agency"):
+def approve_all(target_year, aac, *, except_agency=None):
+    """Push every proposal (but those of ``except_agency``) through the chain: the lead's
+    officer submits, its reviewer forwards, AAC approves."""
+    proposals = TargetProposal.objects.filter(target_year=target_year).select_related("lead_agency")
+    if except_agency is not None:
+        proposals = proposals.exclude(lead_agency=except_agency)
+    for proposal in proposals:
         if proposal.state in (TargetProposal.State.DRAFT, TargetProposal.State.RETURNED):
             officer = staff_of(proposal.lead_agency, Role.OFFICER)
             if proposal.kind == "milestone" and proposal.due_on is None:
@@ -91,7 +95,7 @@ def approve_all(target_year, people):
             reviewer = staff_of(proposal.lead_agency, Role.AGENCY_REVIEWER)
             proposal = proposal_forward(proposal=proposal, user=reviewer)
         if proposal.state == TargetProposal.State.FORWARDED:
-            proposal_approve(proposal=proposal, user=people.aac)
+            proposal_approve(proposal=proposal, user=aac)
 
 
 # ------------------------------------------------------------------ opening
@@ -270,7 +274,7 @@ def test_publishing_needs_every_value_approved_and_writes_nothing_until_then(ope
 def test_publishing_writes_the_years_values_and_obligations_and_is_final(opened, people, plan112, django_capture_on_commit_callbacks):
     proposal = mjib_proposal(opened)
     save(proposal, people.officer_mjib, quantity="777")
-    approve_all(opened.target_year, people)
+    approve_all(opened.target_year, people.aac)
     with django_capture_on_commit_callbacks(execute=True):
         published = target_year_publish(target_year=opened.target_year, user=people.aac)
     assert published.values == 112 and published.obligations_created > 0
@@ -295,7 +299,7 @@ def test_publishing_writes_the_years_values_and_obligations_and_is_final(opened,
 
 
 def test_a_published_value_changes_only_by_a_revision_with_a_reason(opened, people):
-    approve_all(opened.target_year, people)
+    approve_all(opened.target_year, people.aac)
     target_year_publish(target_year=opened.target_year, user=people.aac)
     value = TargetValue.objects.filter(year=113, kind="count").order_by("pk").first()
     old = value.quantity
@@ -323,7 +327,7 @@ def transparency_indicator(plan112):
 
 
 def test_aac_narrows_an_every_agency_indicator_to_named_agencies_with_a_reason(opened, people, plan112):
-    approve_all(opened.target_year, people)
+    approve_all(opened.target_year, people.aac)
     target_year_publish(target_year=opened.target_year, user=people.aac)
     indicator = transparency_indicator(plan112)
     assert Obligation.objects.filter(year=113, indicator=indicator).count() > 10
@@ -346,7 +350,7 @@ def test_a_rule_set_before_publishing_shapes_the_obligations_publishing_makes(op
     reporter_rule_set(
         year=113, indicator=indicator, scope=ReporterRule.Scope.GROUP, group=Agency.objects.get(name="法務部"), user=people.aac, reason="法務部所屬試辦",
     )
-    approve_all(opened.target_year, people)
+    approve_all(opened.target_year, people.aac)
     target_year_publish(target_year=opened.target_year, user=people.aac)
     owing = set(Obligation.objects.filter(year=113, indicator=indicator).values_list("agency__name", flat=True))
     assert "法務部調查局" in owing and "交通部" not in owing
@@ -359,7 +363,7 @@ def test_a_part_of_a_split_item_edits_its_own_text_and_the_item_reads_as_its_par
     officer = staff_of(first.lead_agency, Role.OFFICER)
     saved = save(first, officer, text="完成上市(櫃)公司財務報告實質審閱 500 家", quantity="500")
     assert saved.part_text == "完成上市(櫃)公司財務報告實質審閱 500 家" and saved.text == second.text  # the item's text is untouched
-    approve_all(opened.target_year, people)
+    approve_all(opened.target_year, people.aac)
     target_year_publish(target_year=opened.target_year, user=people.aac)
     part_one, part_two = TargetValue.objects.filter(year=113, measure=measure).order_by("part")
     assert part_one.part_text.endswith("500 家") and part_one.quantity == 500

@@ -105,7 +105,7 @@ def test_a_stale_form_is_refused_and_keeps_what_was_typed(client, people):
 def test_aac_returns_one_value_with_a_reason_then_approves_and_publishes(client, people):
     open_113(client, people)
     target_year = TargetYear.objects.get(year=113)
-    approve_all(target_year, people)
+    approve_all(target_year, people.aac)
     proposal = TargetProposal.objects.filter(target_year=target_year).order_by("pk").first()
     client.force_login(people.aac)
     refused = client.post(reverse("targets:proposal_action", args=[proposal.pk, "return"]), {"comment": ""})
@@ -118,7 +118,7 @@ def test_aac_returns_one_value_with_a_reason_then_approves_and_publishes(client,
     blocked = client.post(reverse("targets:publish", args=[113]), follow=True)
     assert "尚有目標值未核可" in blocked.content.decode()
     assert not TargetValue.objects.filter(year=113).exists()
-    approve_all(target_year, people)
+    approve_all(target_year, people.aac)
     done = client.post(reverse("targets:publish", args=[113]), follow=True)
     assert "已核定公布" in done.content.decode()
     assert TargetValue.objects.filter(year=113).count() == 112

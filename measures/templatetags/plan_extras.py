@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from measures.numbers import chinese_numeral, format_quantity
-from measures.years import roc_label
+from measures.years import roc_date_label, roc_label
 
 register = template.Library()
 
@@ -28,9 +28,7 @@ def quantity(value):
 @register.filter
 def roc_date(value):
     """2023-11-30 → 「民國112年11月30日」."""
-    if not value:
-        return ""
-    return _("民國%(year)d年%(month)d月%(day)d日") % {"year": value.year - 1911, "month": value.month, "day": value.day}
+    return roc_date_label(value)
 
 
 @register.filter

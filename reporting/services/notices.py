@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role, User
+from measures.years import roc_date_label
 
 from ..models import Entry, EntryEvent, Obligation, ReportingPeriod
 from ..models_notices import Notice, ReminderLog
@@ -464,9 +465,9 @@ def target_reminders_send(*, today: datetime.date) -> dict:
                 overdue = target_year.due_on < today
                 context = {"target_year": target_year, "count": count, "link": link, "overdue": overdue, "agency": Agency.objects.get(pk=agency_id)}
                 if overdue:
-                    title = _("【逾期提醒】民國%(year)d年目標值提報已於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": target_year.due_on, "count": count}
+                    title = _("【逾期提醒】民國%(year)d年目標值提報已於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": roc_date_label(target_year.due_on), "count": count}
                 else:
-                    title = _("【提報提醒】民國%(year)d年目標值將於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": target_year.due_on, "count": count}
+                    title = _("【提報提醒】民國%(year)d年目標值將於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": roc_date_label(target_year.due_on), "count": count}
                 stats["notices"] += _notify(recipients=recipients, kind=Notice.Kind.TARGETS_REMINDER, title=title, template="emails/targets_opened.txt", context=context)
                 stats["agencies"] += 1
     return stats

@@ -30,6 +30,7 @@ from measures.models import (
     TargetYear,
 )
 from measures.target_values import CleanValue, TargetValueInputError, clean_value_input, plain_decimal
+from measures.years import roc_date_label
 
 from .. import tasks
 from ..models import TargetProposal, TargetProposalEvent
@@ -120,12 +121,12 @@ def target_year_open(*, plan: PlanVersion, year: int, due_on: datetime.date | No
             raise TargetSettingError(_("民國%(year)d年已屬於「%(plan)s」。") % {"year": year, "plan": existing.plan})
         if existing.is_published:
             raise TargetSettingError(_("民國%(year)d年的目標值已核定公布；如需變更，請逐項以「修正」辦理並填寫理由。") % {"year": year})
-        raise TargetSettingError(_("民國%(year)d年已開放研訂（提報期限 %(due)s）。") % {"year": year, "due": existing.due_on or "—"})
+        raise TargetSettingError(_("民國%(year)d年已開放研訂（提報期限：%(due)s）。") % {"year": year, "due": roc_date_label(existing.due_on) or "—"})
     source = previous_published_year(plan=plan, year=year)
     if source is None:
         raise TargetSettingError(_("民國%(year)d年之前沒有已核定的目標值可供預填。") % {"year": year})
     if due_on is not None and due_on < timezone.localdate():
-        raise TargetSettingError(_("提報期限 %(due)s 已經過去。") % {"due": due_on.isoformat()})
+        raise TargetSettingError(_("提報期限%(due)s已經過去，請填今天以後的日期。") % {"due": roc_date_label(due_on)})
     now = timezone.now()
     target_year = TargetYear.objects.create(
         plan=plan, year=year, state=TargetYear.State.SETTING, source=TargetYear.Source.PORTAL, due_on=due_on, note=note.strip(),

@@ -243,6 +243,31 @@ def review_queue(request, year):
 
 
 @require_POST
+def review_approve(request, year):
+    """Approve the ticked proposals of the queue in one step; each is still its own guarded transition."""
+    _require_manager(request.user)
+    target_year = selectors.target_year_get(year=year)
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    if not ids:
+        messages.warning(request, _("請先勾選要核可的目標值。"))
+        return redirect("targets:review", year)
+    done, problems = 0, []
+    for proposal in selectors.review_proposals(target_year=target_year).filter(pk__in=ids):
+        try:
+            services.proposal_approve(proposal=proposal, user=request.user)
+            done += 1
+        except ValidationError as error:
+            problems.append(f"{proposal.measure.reference} {proposal.label}：{_messages_of(error)}")
+    if done:
+        messages.success(request, _("已核可 %(count)d 項目標值。") % {"count": done})
+    for problem in problems:
+        messages.error(request, problem)
+    if done + len(problems) < len(ids):
+        messages.warning(request, _("有 %(count)d 項已不在待審查狀態，未處理。") % {"count": len(ids) - done - len(problems)})
+    return redirect("targets:review", year)
+
+
+@require_POST
 def target_year_publish(request, year):
     _require_manager(request.user)
     target_year = selectors.target_year_get(year=year)

@@ -70,6 +70,7 @@ EXPECTED = {
     "targets:agency_submit": (lambda c: {"year": _year(c).year, "agency": _mjib(c).pk}, POST_ONLY),
     "targets:agency_forward": (lambda c: {"year": _year(c).year, "agency": _mjib(c).pk}, POST_ONLY),
     "targets:review": (lambda c: {"year": _year(c).year}, AAC_ONLY),
+    "targets:review_approve": (lambda c: {"year": _year(c).year}, POST_ONLY),
     "targets:publish": (lambda c: {"year": _year(c).year}, POST_ONLY),
     "targets:reporters": (
         lambda c: {"year": _year(c).year},
