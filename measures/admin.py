@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
+
+from anticorruption.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     AgencyAssignment,
@@ -14,8 +14,11 @@ from .models import (
     Strategy,
     TargetValue,
     TargetValueIndicator,
+    TargetValueRevision,
     TargetValueShare,
-    breakdown_sum_error,
+    TargetYear,
+    IndicatorLineage,
+    MeasureLineage,
 )
 
 
@@ -87,38 +90,47 @@ class IndicatorAdmin(admin.ModelAdmin):
     search_help_text = "依指標文字搜尋"
 
 
-class TargetValueShareFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        quantities = [
-            form.cleaned_data["quantity"]
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("quantity") is not None
-        ]
-        if self.instance.quantity is not None and (error := breakdown_sum_error(self.instance.quantity, quantities)):
-            raise ValidationError(error)
-
-
-class TargetValueShareInline(admin.TabularInline):
+class TargetValueShareInline(ReadOnlyInline):
     model = TargetValueShare
-    formset = TargetValueShareFormSet
-    extra = 0
-    autocomplete_fields = ["agency"]
 
 
-class TargetValueIndicatorInline(admin.TabularInline):
+class TargetValueIndicatorInline(ReadOnlyInline):
     model = TargetValueIndicator
-    extra = 0
+
+
+class TargetValueRevisionInline(ReadOnlyInline):
+    model = TargetValueRevision
+    fields = ["revised_at", "revised_by", "reason", "changes"]
+    readonly_fields = fields
 
 
 @admin.register(TargetValue)
-class TargetValueAdmin(admin.ModelAdmin):
+class TargetValueAdmin(ReadOnlyAdmin):
+    """A published value changes only by a revision with a reason (年度目標值 › 修正), never in place."""
+
     list_display = ["measure", "year", "label", "kind", "quantity", "unit", "comparator", "agency", "due_on"]
     list_filter = ["measure__strategy__plan", "year", "kind", "comparator"]
     search_fields = ["text", "part_text", "note", "agency__name"]
     list_select_related = ["measure__strategy", "agency"]
-    autocomplete_fields = ["agency"]
-    inlines = [TargetValueShareInline, TargetValueIndicatorInline]
+    inlines = [TargetValueShareInline, TargetValueIndicatorInline, TargetValueRevisionInline]
+
+
+@admin.register(TargetYear)
+class TargetYearAdmin(ReadOnlyAdmin):
+    list_display = ["year", "plan", "state", "source", "due_on", "opened_at", "published_at"]
+    list_filter = ["plan", "state", "source"]
+
+
+@admin.register(MeasureLineage)
+class MeasureLineageAdmin(ReadOnlyAdmin):
+    list_display = ["measure", "predecessor", "basis", "confirmed_by", "confirmed_at"]
+    list_select_related = ["measure__strategy__plan", "predecessor__strategy__plan", "confirmed_by"]
+
+
+@admin.register(IndicatorLineage)
+class IndicatorLineageAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "predecessor", "basis", "confirmed_by", "confirmed_at"]
+    list_select_related = ["indicator__measure", "predecessor__measure", "confirmed_by"]
 
 
 @admin.register(AgencyAssignment)

@@ -2,9 +2,9 @@ from django import forms
 from django.contrib import admin
 
 from agencies.models import Agency
-from anticorruption.admin import ReadOnlyAdmin
+from anticorruption.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import AssessmentRule, Obligation, ObligationScope, ReportFile, ReportJob
+from .models import AssessmentRule, Obligation, ObligationScope, ReporterRule, ReportFile, ReportJob, TargetProposal, TargetProposalEvent
 from .services import obligation_scope_set
 
 
@@ -82,3 +82,27 @@ class ReportJobAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "version", "state", "draft", "requested_by", "requested_at", "published_at"]
     list_filter = ["kind", "year", "state", "draft"]
     inlines = [ReportFileInline]
+
+
+class TargetProposalEventInline(ReadOnlyInline):
+    model = TargetProposalEvent
+    fields = ["at", "actor", "action", "from_state", "to_state", "changes", "comment"]
+    readonly_fields = fields
+
+
+@admin.register(TargetProposal)
+class TargetProposalAdmin(ReadOnlyAdmin):
+    """Proposals move only through the target-setting pages (/targets/); here they are read."""
+
+    list_display = ["target_year", "measure", "label", "lead_agency", "kind", "quantity", "unit", "state", "updated_at"]
+    list_filter = ["target_year__year", "state", "kind"]
+    search_fields = ["text", "part_text", "lead_agency__name"]
+    list_select_related = ["target_year", "measure__strategy", "lead_agency"]
+    inlines = [TargetProposalEventInline]
+
+
+@admin.register(ReporterRule)
+class ReporterRuleAdmin(ReadOnlyAdmin):
+    list_display = ["year", "indicator", "scope", "group", "reason", "created_by", "created_at", "replaced_at"]
+    list_filter = ["year", "scope"]
+    list_select_related = ["indicator__measure", "group", "created_by"]

@@ -256,7 +256,7 @@ class EntryEvent(models.Model):
         ordering = ["entry", "at", "pk"]
 
 
-from .models_notices import Notice  # noqa: E402,F401
+from .models_notices import Notice, TargetReminderLog  # noqa: E402,F401
 
 
 from .models_evidence import Evidence  # noqa: E402,F401

@@ -80,3 +80,22 @@ class ReminderLog(models.Model):
 
     def __str__(self):
         return f"{self.sent_on} {self.agency_id} {self.period_id}"
+
+
+class TargetReminderLog(models.Model):
+    """A reminder to propose year N's target values went to one lead agency on one day."""
+
+    target_year = models.ForeignKey("measures.TargetYear", on_delete=models.CASCADE, related_name="+", verbose_name=_("年度"))
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+", verbose_name=_("機關"))
+    sent_on = models.DateField(_("提醒日期"))
+    items = models.PositiveIntegerField(_("未送出項數"), default=0)
+
+    class Meta:
+        verbose_name = _("目標值提報提醒紀錄")
+        verbose_name_plural = _("目標值提報提醒紀錄")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_year", "agency", "sent_on"], name="targetreminderlog_once_a_day",
+                violation_error_message=_("同一機關同一天只提醒一次。"),
+            ),
+        ]

@@ -90,3 +90,16 @@ def pytest_collection_modifyitems(items):
     emptied when each ends, and the other tests read the session's reference data.
     (pytest may otherwise move them to the middle when it groups parametrized fixtures.)"""
     items.sort(key=lambda item: "browser" in item.nodeid.split("::")[0].split("/"))
+
+
+def publish_year(year: int):
+    """Publish ``year``'s target values through the yearly workflow (demo values derived from
+    the year before), which also generates its obligations; the years before it first."""
+    from measures.models import TargetYear
+    from reporting.demo_targets import demo_aac_user, demo_target_year_ensure
+
+    first = (TargetYear.objects.filter(state=TargetYear.State.PUBLISHED).order_by("-year").values_list("year", flat=True).first() or year) + 1
+    aac = demo_aac_user()
+    for each in range(first, year + 1):
+        demo_target_year_ensure(year=each, aac=aac)
+    return TargetYear.objects.get(year=year)

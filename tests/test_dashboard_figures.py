@@ -14,7 +14,7 @@ from reporting.selectors.figures import Figure, indicator_figures, indicator_tre
 from reporting.services import obligations_generate
 from reporting.services.periods import periods_ensure
 
-from .conftest import find_measure
+from .conftest import find_measure, publish_year
 from .personas import make_personas
 
 pytestmark = pytest.mark.django_db
@@ -294,8 +294,7 @@ def test_the_officers_page_shows_a_level_not_a_sum_of_levels(year112):
 
 
 def test_trend_sets_one_year_against_another(year112):
-    obligations_generate(year=113)
-    periods_ensure(year=113)
+    publish_year(113)
     counted = indicator(year112, 1, "(一)", 1)
     enter(counted, "交通部", 1, quantity=3)
     Entry.objects.create(

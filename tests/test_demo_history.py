@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django.core.management.base import CommandError
 
 from agencies.models import Agency
@@ -164,9 +165,22 @@ def test_setup_demo_leaves_the_demo_officers_items_to_fill_in(settings, referenc
     settings.DEBUG = True
     out = io.StringIO()
     call_command("setup_demo", stdout=out)
-    assert "民國112年模擬填報資料：新增" in out.getvalue()
+    assert "模擬填報資料：新增" in out.getvalue()
     assert Entry.objects.filter(period__year=112).exists()
     assert not Entry.objects.filter(obligation__agency__name__in=["交通部", "經濟部"]).exists()
+    # The demo reaches this year: every year after 112 published through the workflow, marked as demo values.
+    from measures.models import TargetValue, TargetYear
+    from reporting.demo_targets import DEMO_NOTE, current_roc_year
+    from reporting.models import TargetProposalEvent
+
+    this_year = current_roc_year()
+    published = list(TargetYear.objects.filter(state=TargetYear.State.PUBLISHED).order_by("year").values_list("year", flat=True))
+    assert published == list(range(112, this_year + 1))
+    assert set(TargetYear.objects.filter(year__gt=112).values_list("note", flat=True)) == {DEMO_NOTE}
+    assert not TargetValue.objects.filter(year__gt=112).exclude(note=DEMO_NOTE).exists()
+    assert TargetProposalEvent.objects.filter(proposal__target_year__year=this_year, action="forwarded").exists()
+    assert Entry.objects.filter(period__year=this_year).exists()
+    assert not Entry.objects.filter(period__year=this_year, period__opens_on__gt=timezone.localdate()).exists()  # nothing from the future
 
 
 @pytest.mark.parametrize(
@@ -180,7 +194,7 @@ def test_setup_demo_leaves_the_demo_officers_items_to_fill_in(settings, referenc
         (["--years", "1"], "請以 --agencies 指定機關總數"),
         (["--agencies", "0"], "請以 --years 指定年度數"),
         (["--agencies", "0", "--years", "1", "--first-year", "abc"], "--first-year：「abc」不是有效的民國年度"),
-        (["--agencies", "0", "--years", "2", "--first-year", "105"], "民國105年沒有適用且含績效衡量指標的方案版本"),
+        (["--agencies", "0", "--years", "2", "--first-year", "105"], "民國105年沒有適用的現行方案版本"),
         (["--agencies", "0", "--years", "1", "--until", "2023-13-01"], "--until：「2023-13-01」不是有效日期"),
     ],
 )

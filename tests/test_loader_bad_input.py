@@ -219,27 +219,16 @@ def test_breakdown_must_add_up_in_the_database(plan112):
                 cursor.execute("SET CONSTRAINTS targetvalue_breakdown_sums_to_total IMMEDIATE")
 
 
-def test_admin_refuses_a_breakdown_that_does_not_add_up(admin_client, plan112):
+def test_admin_shows_published_values_but_never_changes_them_in_place(admin_client, plan112):
+    """A published value changes only by a revision with a reason (年度目標值 › 修正)."""
     from django.urls import reverse
 
     value = TargetValue.objects.filter(measure__strategy__plan=plan112, shares__isnull=False).distinct().first()
-    shares = list(value.shares.order_by("position"))
     url = reverse("admin:measures_targetvalue_change", args=[value.pk])
-    form = admin_client.get(url).context["adminform"].form
-    data = {name: field.value() for name, field in ((n, form[n]) for n in form.fields)}
-    data = {k: ("" if v is None else v) for k, v in data.items()}
-    data.update({
-        "shares-TOTAL_FORMS": len(shares), "shares-INITIAL_FORMS": len(shares), "shares-MIN_NUM_FORMS": 0, "shares-MAX_NUM_FORMS": 1000,
-        "targetvalueindicator_set-TOTAL_FORMS": 0, "targetvalueindicator_set-INITIAL_FORMS": 0,
-        "targetvalueindicator_set-MIN_NUM_FORMS": 0, "targetvalueindicator_set-MAX_NUM_FORMS": 1000,
-    })
-    for index, share in enumerate(shares):
-        data.update({
-            f"shares-{index}-id": share.pk, f"shares-{index}-value": value.pk, f"shares-{index}-agency": share.agency_id,
-            f"shares-{index}-position": share.position, f"shares-{index}-figure": share.figure,
-            f"shares-{index}-quantity": share.quantity + (1 if index == 0 else 0),
-        })
-    response = admin_client.post(url, data)
-    assert response.status_code == 200
-    assert "各機關分配數合計" in response.text
-    assert value.shares.order_by("position").first().quantity == shares[0].quantity
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "adminform" in page.context
+    assert not page.context["has_change_permission"]
+    response = admin_client.post(url, {"quantity": "1", "text": "改寫"})
+    assert response.status_code == 403
+    value.refresh_from_db()
+    assert value.quantity != 1 and value.text != "改寫"

@@ -368,3 +368,24 @@ def test_a_part_of_a_split_item_edits_its_own_text_and_the_item_reads_as_its_par
     part_one, part_two = TargetValue.objects.filter(year=113, measure=measure).order_by("part")
     assert part_one.part_text.endswith("500 家") and part_one.quantity == 500
     assert part_one.text == part_two.text == f"{part_one.part_text}；{part_two.part_text}"
+
+
+# ------------------------------------------------------------------ reminders
+
+
+def test_lead_agencies_still_owing_are_reminded_before_the_due_date_and_once_a_day_after_it(opened, people):
+    from reporting.services.notices import reminder_days_before, target_reminders_send
+
+    due = opened.target_year.due_on
+    proposal_submit(proposal=mjib_proposal(opened), user=people.officer_mjib)
+    quiet = target_reminders_send(today=due - datetime.timedelta(days=reminder_days_before() + 1))
+    assert quiet["notices"] == 0
+    before = target_reminders_send(today=due - datetime.timedelta(days=reminder_days_before()))
+    assert before["agencies"] > 0
+    notice = Notice.objects.get(recipient=people.officer_mjib, kind=Notice.Kind.TARGETS_REMINDER)
+    assert "尚有 6 項未送出" in notice.title  # one of 調查局's seven was sent
+    late_day = due + datetime.timedelta(days=2)
+    first = target_reminders_send(today=late_day)
+    again = target_reminders_send(today=late_day)
+    assert first["notices"] > 0 and again["notices"] == 0
+    assert "逾期提醒" in Notice.objects.filter(recipient=people.officer_mjib, kind=Notice.Kind.TARGETS_REMINDER).first().title

@@ -80,3 +80,19 @@ def value_items(measure):
 def cn(number):
     """1 → 一."""
     return chinese_numeral(int(number))
+
+
+@register.simple_tag
+def value_change(name, pair):
+    """One line of a value's history: 「數值：300 → 340」 (shares summarised, labels translated)."""
+    from measures.target_values import FIELD_LABELS
+
+    def shown(value):
+        if value in (None, "", []):
+            return _("（空白）")
+        if isinstance(value, list):
+            return _("%(count)d 個機關分配") % {"count": len(value)}
+        return str(value)
+
+    before, after = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else ("", pair)
+    return f"{FIELD_LABELS.get(name, name)}：{shown(before)} → {shown(after)}"

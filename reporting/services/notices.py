@@ -22,7 +22,7 @@ from agencies.models import Agency, Role, User
 from measures.years import roc_date_label
 
 from ..models import Entry, EntryEvent, Obligation, ReportingPeriod
-from ..models_notices import Notice, ReminderLog
+from ..models_notices import Notice, ReminderLog, TargetReminderLog
 
 # An obligation is still owed for a period while its entry is missing, a draft or returned.
 OWING_STATES = (Entry.State.DRAFT, Entry.State.RETURNED)
@@ -437,7 +437,7 @@ def notify_targets_published(*, target_year_id: int) -> int:
 
 def target_reminders_send(*, today: datetime.date) -> dict:
     """Lead agencies with proposals not yet sent, reminded REMINDER_DAYS_BEFORE days before
-    the due date and daily once it has passed; at most one notice a day per person."""
+    the due date and daily once it has passed; at most once a day per agency (TargetReminderLog)."""
     from measures.models import TargetYear
 
     from ..models import TargetProposal
@@ -454,20 +454,25 @@ def target_reminders_send(*, today: datetime.date) -> dict:
                 TargetProposal.objects.filter(target_year=target_year, state__in=open_states).order_by("lead_agency__name").values_list("lead_agency_id", flat=True)
             ):
                 owing[agency_id] = owing.get(agency_id, 0) + 1
-            reminded_today = set(
-                Notice.objects.filter(kind=Notice.Kind.TARGETS_REMINDER, created_at__date=today).values_list("recipient_id", "link")
-            )
             for agency_id, count in owing.items():
                 link = reverse("targets:agency", args=[target_year.year, agency_id])
-                recipients = [u for u in officers_of([agency_id]) if (u.pk, link) not in reminded_today]
+                recipients = list(officers_of([agency_id]))
                 if not recipients:
                     continue
                 overdue = target_year.due_on < today
                 context = {"target_year": target_year, "count": count, "link": link, "overdue": overdue, "agency": Agency.objects.get(pk=agency_id)}
+                values = {"year": target_year.year, "due": roc_date_label(target_year.due_on), "count": count}
                 if overdue:
-                    title = _("【逾期提醒】民國%(year)d年目標值提報已於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": roc_date_label(target_year.due_on), "count": count}
+                    title = _("【逾期提醒】民國%(year)d年目標值提報已於%(due)s截止，尚有 %(count)d 項未送出") % values
                 else:
-                    title = _("【提報提醒】民國%(year)d年目標值將於 %(due)s 截止，尚有 %(count)d 項未送出") % {"year": target_year.year, "due": roc_date_label(target_year.due_on), "count": count}
-                stats["notices"] += _notify(recipients=recipients, kind=Notice.Kind.TARGETS_REMINDER, title=title, template="emails/targets_opened.txt", context=context)
+                    title = _("【提報提醒】民國%(year)d年目標值將於%(due)s截止，尚有 %(count)d 項未送出") % values
+                # The day's record and the notices succeed or fail together (as for entry reminders).
+                with transaction.atomic():
+                    _record, created = TargetReminderLog.objects.get_or_create(
+                        target_year=target_year, agency_id=agency_id, sent_on=today, defaults={"items": count},
+                    )
+                    if not created:
+                        continue
+                    stats["notices"] += _notify(recipients=recipients, kind=Notice.Kind.TARGETS_REMINDER, title=title, template="emails/targets_opened.txt", context=context)
                 stats["agencies"] += 1
     return stats
