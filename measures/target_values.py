@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import TargetValue, breakdown_sum_error
 from .numbers import FigureError, parse_chinese_number
-from .years import ROC_OFFSET
+from .years import ROC_OFFSET, parse_date_input
 
 # Fields a person sets on a value; the rest (numbering, links) is carried over.
 VALUE_INPUT_FIELDS = ("text", "kind", "quantity", "unit", "comparator", "grade", "due_on", "note", "shares")
@@ -32,7 +32,6 @@ FIELD_LABELS = {
     "shares": gettext_lazy("機關分配"),
     "reason": gettext_lazy("修正理由"),
 }
-_ROC_DATE = re.compile(r"^(?:民國)?(\d{2,3})[年/.-](\d{1,2})[月/.-](\d{1,2})日?$")
 _GRADE = re.compile(r"^[A-Z][+-]?$")
 
 
@@ -67,23 +66,10 @@ def parse_quantity(raw) -> Decimal | None:
 
 def parse_due_date(raw) -> datetime.date | None:
     """ISO dates and ROC dates (113/11/30, 民國113年11月30日)."""
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, datetime.datetime):
-        return raw.date()
-    if isinstance(raw, datetime.date):
-        return raw
-    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        pass
-    if match := _ROC_DATE.match(text):
-        try:
-            return datetime.date(int(match[1]) + ROC_OFFSET, int(match[2]), int(match[3]))
-        except ValueError:
-            pass
-    raise TargetValueInputError({"due_on": _("「%(text)s」不是有效日期（例如 113/11/30 或 2024-11-30）。") % {"text": raw}})
+        return parse_date_input(raw)
+    except ValueError as error:
+        raise TargetValueInputError({"due_on": str(error)}) from None
 
 
 def figure_text(quantity: Decimal | None, unit: str) -> str:

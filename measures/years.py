@@ -1,5 +1,6 @@
 """ROC (民國) years: what users read and type. 民國112年 is 2023."""
 
+import datetime
 import re
 import unicodedata
 
@@ -7,6 +8,7 @@ from django.utils.translation import gettext as _
 
 ROC_OFFSET = 1911
 _ROC_INPUT = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*年?$")
+_ROC_DATE = re.compile(r"^(?:民國)?(\d{2,3})[年/.-](\d{1,2})[月/.-](\d{1,2})日?$")
 
 
 def roc_to_gregorian(roc_year: int) -> int:
@@ -39,3 +41,25 @@ def roc_date_label(day) -> str:
     if not day:
         return ""
     return _("民國%(year)d年%(month)d月%(day)d日") % {"year": day.year - ROC_OFFSET, "month": day.month, "day": day.day}
+
+
+def parse_date_input(raw) -> datetime.date | None:
+    """A date as people type it: ISO (2023-05-01) or ROC (112/05/01, 民國112年5月1日), full-width
+    digits too; blank is None. Raises ValueError with a zh-Hant message."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    if match := _ROC_DATE.match(text):
+        try:
+            return datetime.date(int(match[1]) + ROC_OFFSET, int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    raise ValueError(_("「%(text)s」不是有效日期（例如 112/05/01 或 2023-05-01）。") % {"text": raw})

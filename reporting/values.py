@@ -5,12 +5,13 @@ thousands separators; both are accepted. Every problem is a zh-Hant message
 keyed by the field it concerns, so forms and spreadsheet rows can show it in place.
 """
 
-import datetime
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+
+from measures.years import parse_date_input
 
 from .models import Entry
 
@@ -35,7 +36,6 @@ FIELD_LABELS = {
     "shortfall_reason": _("未達成原因及策進作為"),
 }
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
-_ROC_DATE = re.compile(r"^(?:民國)?(\d{2,3})[年/.-](\d{1,2})[月/.-](\d{1,2})日?$")
 
 
 class EntryValueError(ValueError):
@@ -69,24 +69,10 @@ def parse_number(raw, *, field: str):
 
 def parse_date(raw, *, field: str):
     """ISO dates and ROC dates (112/05/01, 民國112年5月1日)."""
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, datetime.datetime):
-        return raw.date()
-    if isinstance(raw, datetime.date):
-        return raw
-    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _ROC_DATE.match(text)
-    if match:
-        try:
-            return datetime.date(int(match[1]) + 1911, int(match[2]), int(match[3]))
-        except ValueError:
-            pass
-    raise EntryValueError({field: _("「%(text)s」不是有效日期（例如 112/05/01 或 2023-05-01）。") % {"text": raw}})
+        return parse_date_input(raw)
+    except ValueError as error:
+        raise EntryValueError({field: str(error)}) from None
 
 
 def clean_entry_values(*, kind: str, data: dict, period, unit: str = "") -> dict:

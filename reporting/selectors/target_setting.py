@@ -7,7 +7,7 @@ Every function runs a fixed number of queries whatever the number of proposals
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -215,16 +215,5 @@ def value_history(*, value: TargetValue):
     return value.revisions.select_related("revised_by").order_by("revised_at", "pk")
 
 
-def published_values_in(*, year: int) -> bool:
-    return TargetYear.objects.filter(year=year, state=TargetYear.State.PUBLISHED).exists()
-
-
 def plan_in_force() -> PlanVersion | None:
     return PlanVersion.objects.filter(status=PlanVersion.Status.IN_FORCE).first()
-
-
-def proposals_matching(*, target_year: TargetYear, query: str) -> QuerySet[TargetProposal]:
-    proposals = _proposal_queryset().filter(target_year=target_year)
-    if query:
-        proposals = proposals.filter(Q(text__icontains=query) | Q(measure__text__icontains=query) | Q(lead_agency__name__icontains=query))
-    return proposals

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from agencies.models import Agency, Role, User
 from agencies.services import role_grant
-from reporting.models import TargetProposal
 from tests.test_target_setting import approve_all
 
 from .conftest import PASSWORD, sign_in
