@@ -389,3 +389,35 @@ def test_lead_agencies_still_owing_are_reminded_before_the_due_date_and_once_a_d
     again = target_reminders_send(today=late_day)
     assert first["notices"] > 0 and again["notices"] == 0
     assert "逾期提醒" in Notice.objects.filter(recipient=people.officer_mjib, kind=Notice.Kind.TARGETS_REMINDER).first().title
+
+
+# ------------------------------------------------------------------ across a revision
+
+
+def test_the_first_year_of_a_revision_starts_from_the_values_its_measures_continue(people, plan112):
+    """A revision from 113 keeps 7(五) under a new number; its 113 proposals start from 7(五)'s 112
+    values, on the new measure and indicator; measures nothing continues leave theirs behind."""
+    from measures.models import AgencyAssignment, IndicatorLineage, Measure, MeasureLineage, PlanVersion, Strategy
+
+    plan112.status, plan112.last_year = PlanVersion.Status.SUPERSEDED, 112
+    plan112.save()
+    revision = PlanVersion.objects.create(code="113", title="國家廉政建設行動方案（修正）", first_year=113, status=PlanVersion.Status.IN_FORCE)
+    strategy = Strategy.objects.create(plan=revision, number=1, title="強化企業誠信", position=1)
+    measure = Measure.objects.create(strategy=strategy, number=1, printed_number="(一)", text="邀集公股投資事業召開業務研討會議（修正）")
+    indicator = Indicator.objects.create(measure=measure, position=1, number=1, text="召開業務研討會議次數")
+    lead = Agency.objects.get(name="法務部廉政署")
+    AgencyAssignment.objects.create(measure=measure, agency=lead, role="lead", printed_name="法務部(廉政署)", position=1)
+    old_measure = find_measure(plan112, 7, "(五)")
+    MeasureLineage.objects.create(measure=measure, predecessor=old_measure, basis="text")
+    IndicatorLineage.objects.create(indicator=indicator, predecessor=old_measure.indicators.get(), basis="text")
+
+    opened = target_year_open(plan=revision, year=113, due_on=DUE, user=people.aac)
+    assert opened.source_year == 112
+    proposals = list(TargetProposal.objects.filter(target_year=opened.target_year))
+    old_values = list(old_measure.values.filter(year=112))
+    assert len(proposals) == len(old_values) == 1
+    proposal = proposals[0]
+    assert proposal.measure == measure and proposal.indicator_ids == [indicator.pk]
+    assert proposal.previous == old_values[0] and proposal.quantity == old_values[0].quantity
+    assert proposal.lead_agency == lead
+    assert sum(Decimal(s["quantity"]) for s in proposal.shares) == proposal.quantity

@@ -76,18 +76,29 @@ def plan_years(plan: PlanVersion) -> range:
 # ------------------------------------------------------------------ who proposes
 
 
-def responsible_agency(value: TargetValue, assignments: list[AgencyAssignment]) -> Agency | None:
+def responsible_agency(seed: "ProposalSeed", assignments: list[AgencyAssignment]) -> Agency | None:
     """The lead agency that proposes a value: the value's own agency (9(五)), else the
     first named lead of the performance targets its indicators measure, else of the
     measure. Collectives (各機關) cannot propose; a named lead beside them does."""
-    if value.agency_id and value.agency.collective == Agency.Collective.SINGLE:
-        return value.agency
-    numbers = {indicator.number for indicator in value.indicators.all() if indicator.number is not None}
+    if seed.value.agency_id and seed.value.agency.collective == Agency.Collective.SINGLE:
+        return seed.value.agency
     leads = [a for a in assignments if a.role == AgencyAssignment.Role.LEAD and a.agency.collective == Agency.Collective.SINGLE]
-    for_targets = [a for a in leads if a.target_id and a.target.number in numbers]
+    for_targets = [a for a in leads if a.target_id and a.target.number in seed.indicator_numbers]
     whole = [a for a in leads if a.target_id is None]
     chosen = for_targets or whole or leads
     return min(chosen, key=lambda a: a.position).agency if chosen else None
+
+
+@dataclass
+class ProposalSeed:
+    """What a new year's proposal starts from: a published value of an earlier year, placed on
+    the measure and indicators of the version being set (the same ones, or those continuing them)."""
+
+    value: TargetValue
+    measure_id: int
+    position: int
+    indicator_ids: list[int]
+    indicator_numbers: set[int]
 
 
 # ------------------------------------------------------------------ opening a year
@@ -122,7 +133,7 @@ def target_year_open(*, plan: PlanVersion, year: int, due_on: datetime.date | No
         if existing.is_published:
             raise TargetSettingError(_("民國%(year)d年的目標值已核定公布；如需變更，請逐項以「修正」辦理並填寫理由。") % {"year": year})
         raise TargetSettingError(_("民國%(year)d年已開放研訂（提報期限：%(due)s）。") % {"year": year, "due": roc_date_label(existing.due_on) or "—"})
-    source = previous_published_year(plan=plan, year=year)
+    source = previous_published_year(plan=plan, year=year) or _earlier_version_year(plan=plan, year=year)
     if source is None:
         raise TargetSettingError(_("民國%(year)d年之前沒有已核定的目標值可供預填。") % {"year": year})
     if due_on is not None and due_on < timezone.localdate():
@@ -132,28 +143,24 @@ def target_year_open(*, plan: PlanVersion, year: int, due_on: datetime.date | No
         plan=plan, year=year, state=TargetYear.State.SETTING, source=TargetYear.Source.PORTAL, due_on=due_on, note=note.strip(),
         opened_by=user, opened_at=now,
     )
-    values = list(
-        TargetValue.objects.filter(measure__strategy__plan=plan, year=source.year)
-        .select_related("agency", "measure")
-        .prefetch_related("indicators", "shares")
-        .order_by("measure__strategy__position", "measure__number", "position")
-    )
+    seeds = _seeds(plan=plan, source=source)
     assignments: dict[int, list] = {}
     for assignment in AgencyAssignment.objects.filter(measure__strategy__plan=plan).select_related("agency", "target"):
         assignments.setdefault(assignment.measure_id, []).append(assignment)
     fallback = Agency.objects.filter(name="法務部廉政署").first()
     proposals = []
-    for value in values:
-        lead = responsible_agency(value, assignments.get(value.measure_id, [])) or fallback
+    for seed in seeds:
+        value = seed.value
+        lead = responsible_agency(seed, assignments.get(seed.measure_id, [])) or fallback
         if lead is None:
             raise TargetSettingError(_("%(measure)s 目標值 %(label)s 找不到主辦機關。") % {"measure": value.measure.reference, "label": value.label})
         proposals.append(TargetProposal(
-            target_year=target_year, measure=value.measure, lead_agency=lead, previous=value, position=value.position,
+            target_year=target_year, measure_id=seed.measure_id, lead_agency=lead, previous=value, position=seed.position,
             number=value.number, part=value.part, heading=value.heading, value_agency=value.agency, text=value.text,
             part_text=value.part_text, kind=value.kind, quantity=value.quantity, unit=value.unit, comparator=value.comparator,
             grade=value.grade, due_on=_next_year_date(value.due_on, year - source.year), note="",
             shares=[{"agency_id": s.agency_id, "quantity": plain_decimal(s.quantity)} for s in value.shares.all()],
-            indicator_ids=[i.pk for i in value.indicators.all()],
+            indicator_ids=seed.indicator_ids,
         ))
     TargetProposal.objects.bulk_create(proposals, batch_size=500)
     created = TargetProposal.objects.filter(target_year=target_year)
@@ -167,6 +174,46 @@ def target_year_open(*, plan: PlanVersion, year: int, due_on: datetime.date | No
     agency_ids = sorted({p.lead_agency_id for p in proposals})
     transaction.on_commit(lambda pk=target_year.pk: tasks.notify_targets_opened.delay(pk), robust=True)
     return OpenedYear(target_year=target_year, proposals=len(proposals), agencies=len(agency_ids), source_year=source.year)
+
+
+def _earlier_version_year(*, plan: PlanVersion, year: int) -> TargetYear | None:
+    """The first year of a revision starts from the last published year of the version it revises."""
+    return (
+        TargetYear.objects.filter(year__lt=year, state=TargetYear.State.PUBLISHED, plan__first_year__lt=plan.first_year)
+        .select_related("plan").order_by("-year").first()
+    )
+
+
+def _seeds(*, plan: PlanVersion, source: TargetYear) -> list[ProposalSeed]:
+    """Every value of ``source``, on this version's measures. Across a revision each value moves
+    to the measure and indicators that continue it (MeasureLineage / IndicatorLineage), and the
+    values of measures nothing continues are left behind."""
+    from measures.models import Indicator, IndicatorLineage, MeasureLineage
+
+    values = list(
+        TargetValue.objects.filter(measure__strategy__plan=source.plan, year=source.year)
+        .select_related("agency", "measure__strategy")
+        .prefetch_related("indicators", "shares")
+        .order_by("measure__strategy__position", "measure__number", "position")
+    )
+    if source.plan_id == plan.pk:
+        return [
+            ProposalSeed(value, value.measure_id, value.position, [i.pk for i in value.indicators.all()],
+                         {i.number for i in value.indicators.all() if i.number is not None})
+            for value in values
+        ]
+    measures = dict(MeasureLineage.objects.filter(measure__strategy__plan=plan).values_list("predecessor_id", "measure_id"))
+    indicators = dict(IndicatorLineage.objects.filter(indicator__measure__strategy__plan=plan).values_list("predecessor_id", "indicator_id"))
+    numbers = dict(Indicator.objects.filter(pk__in=indicators.values()).values_list("pk", "number"))
+    seeds, positions = [], {}
+    for value in values:
+        measure_id = measures.get(value.measure_id)
+        if measure_id is None:
+            continue
+        positions[measure_id] = positions.get(measure_id, 0) + 1
+        ids = [indicators[i.pk] for i in value.indicators.all() if i.pk in indicators]
+        seeds.append(ProposalSeed(value, measure_id, positions[measure_id], ids, {numbers[pk] for pk in ids if numbers[pk] is not None}))
+    return seeds
 
 
 def _next_year_date(day: datetime.date | None, years: int) -> datetime.date | None:
