@@ -18,6 +18,7 @@ from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, She
 from . import selectors
 from .models import PlanVersion, TargetValue
 from .numbers import chinese_numeral
+from .target_values import plain_decimal
 
 JSON_FORMAT = "anticorruption.plan/v1"
 
@@ -29,10 +30,12 @@ class ExportFile:
     content: bytes
 
 
-def value_items(measure) -> list[list[TargetValue]]:
-    """A measure's values grouped by printed item: the parts of a split value stay together."""
+def value_items(measure, year: int | None = None) -> list[list[TargetValue]]:
+    """A measure's values (of one year, if given) grouped by printed item: the parts of a split value stay together."""
     items: list[list[TargetValue]] = []
     for value in measure.values.all():
+        if year is not None and value.year != year:
+            continue
         if items and value.part and value.part > 1 and items[-1][0].text == value.text and items[-1][0].number == value.number:
             items[-1].append(value)
         else:
@@ -65,21 +68,23 @@ class PlanExporter:
 class PlanTableExporter(PlanExporter):
     """Base for the spreadsheet formats: builds the sheets once."""
 
-    def table_columns(self, plan: PlanVersion):
+    def table_columns(self, plan: PlanVersion, years: list[int]):
         columns = [(_("具體策略"), 24), (_("執行措施"), 40), (_("績效目標"), 40), (_("辦理機關"), 24)]
-        if plan.has_values:
-            columns += [(_("績效衡量指標"), 36), (_("%(year)d年績效目標值") % {"year": plan.target_year}, 40)]
+        if plan.has_values or years:
+            columns.append((_("績效衡量指標"), 36))
+        # Each published year has a column of its own: never two years' values in one column.
+        columns += [(_("%(year)d年績效目標值") % {"year": year}, 40) for year in years]
         return columns
 
     def sheets(self, plan: PlanVersion) -> list[Sheet]:
         measures = list(selectors.plan_measures_full(plan=plan))
-        sheets = [self.plan_table(plan, measures)]
-        if plan.has_values:
-            sheets.append(self.value_details(plan, measures))
+        years = sorted(selectors.plan_value_years(plan=plan))
+        sheets = [self.plan_table(plan, measures, years)]
+        sheets += [self.value_details(plan, measures, year) for year in years]
         return sheets
 
-    def plan_table(self, plan, measures) -> Sheet:
-        sheet = Sheet(title=_("具體作為"), columns=self.table_columns(plan))
+    def plan_table(self, plan, measures, years) -> Sheet:
+        sheet = Sheet(title=_("具體作為"), columns=self.table_columns(plan, years))
         width = len(sheet.columns)
         current_section, current_group, strategy_start, strategy = None, None, None, None
 
@@ -108,8 +113,9 @@ class PlanTableExporter(PlanExporter):
             columns = [
                 [numbered(t.number, t.text) for t in measure.targets.all()],
             ]
-            if plan.has_values:
-                columns += [[numbered(i.number, i.text) for i in measure.indicators.all()], [value_item_text(item) for item in value_items(measure)]]
+            if plan.has_values or years:
+                columns.append([numbered(i.number, i.text) for i in measure.indicators.all()])
+                columns += [[value_item_text(item) for item in value_items(measure, year)] for year in years]
             lines = list(zip_longest(*columns, fillvalue="")) or [("",) * len(columns)]
             for index, line in enumerate(lines):
                 strategy_cell = f"{measure.strategy.label}{measure.strategy.title}" if measure.strategy != strategy else ""
@@ -124,21 +130,24 @@ class PlanTableExporter(PlanExporter):
         close_strategy(len(sheet.rows) - 1)
         return sheet
 
-    def value_details(self, plan, measures) -> Sheet:
+    def value_details(self, plan, measures, year: int) -> Sheet:
         sheet = Sheet(
-            title=_("目標值明細"),
+            title=_("%(year)d年目標值明細") % {"year": year},
             columns=[
-                (_("具體策略"), 8), (_("執行措施"), 10), (_("項次"), 6), (_("分項"), 6), (_("適用機關"), 16), (_("類型"), 10),
+                (_("年度"), 6), (_("具體策略"), 8), (_("執行措施"), 10), (_("項次"), 6), (_("分項"), 6), (_("適用機關"), 16), (_("類型"), 10),
                 (_("目標值原文"), 50), (_("數值"), 14), (_("單位"), 8), (_("比較方式"), 8), (_("等級"), 6), (_("完成期限"), 12),
                 (_("衡量指標"), 10), (_("機關分配"), 30), (_("備註"), 30),
             ],
             autofilter=True,
-            number_formats={7: "#,##0.##"},
+            number_formats={8: "#,##0.##"},
         )
         for measure in measures:
             for value in measure.values.all():
+                if value.year != year:
+                    continue
                 sheet.append(
                     [
+                        value.year,
                         measure.strategy.number,
                         measure.printed_number or str(measure.number),
                         value.number,
@@ -218,6 +227,11 @@ class PlanJsonExporter(PlanExporter):
                 "last_year": plan.last_year,
                 "status": plan.status,
                 "target_year": plan.target_year,
+                # Extension: every year of values the version holds, and whether it is published.
+                "years": [
+                    {"year": ty.year, "state": ty.state, "source": ty.source, "published_at": ty.published_at.isoformat(timespec="seconds") if ty.published_at else None}
+                    for ty in plan.target_years.order_by("year")
+                ],
                 "basis": plan.basis,
                 "preamble": plan.preamble,
                 "goals": [{"number": g.number, "title": g.title, "text": g.text} for g in plan.goals.all()],
@@ -261,13 +275,13 @@ class PlanJsonExporter(PlanExporter):
                     "part_text": v.part_text,
                     "kind": v.kind,
                     "figure": v.figure,
-                    "quantity": str(v.quantity.normalize()) if v.quantity is not None else None,
+                    "quantity": plain_decimal(v.quantity) if v.quantity is not None else None,
                     "unit": v.unit,
                     "comparator": v.comparator or None,
                     "grade": v.grade or None,
                     "due_on": v.due_on.isoformat() if v.due_on else None,
                     "indicators": [i.number or i.position for i in v.indicators.all()],
-                    "breakdown": [{"agency": s.agency.name, "figure": s.figure, "quantity": str(s.quantity.normalize())} for s in v.shares.all()],
+                    "breakdown": [{"agency": s.agency.name, "figure": s.figure, "quantity": plain_decimal(s.quantity)} for s in v.shares.all()],
                     "note": v.note,
                 }
                 for v in measure.values.all()

@@ -56,13 +56,20 @@ def _demo_values(proposal: TargetProposal) -> dict:
         new = _grown(proposal.quantity, proposal.kind, proposal.unit)
         shares = _scaled_shares(proposal.shares, proposal.quantity, new) if proposal.shares else []
         if shares is not None:
-            old_figure, new_figure = figure_text(proposal.quantity, proposal.unit), figure_text(new, proposal.unit)
-            if old_figure and old_figure in values["text"]:
-                values["text"] = values["text"].replace(old_figure, new_figure)
+            values["text"] = _with_figure(values["text"], proposal.quantity, new, proposal.unit)
             values.update(quantity=new, shares=shares)
     if proposal.kind == TargetValue.Kind.MILESTONE and proposal.due_on is None:
         values["due_on"] = datetime.date(proposal.year + 1911, 12, 31)  # the plan printed none; a proposal needs one
     return values
+
+
+def _with_figure(text: str, old: Decimal, new: Decimal, unit: str) -> str:
+    """The text with its figure replaced, printed 「300 件」 or 「300件」 (with or without separators)."""
+    for old_figure in {figure_text(old, unit), figure_text(old, unit).replace(" ", ""), f"{plain_decimal(old)} {unit}", f"{plain_decimal(old)}{unit}"}:
+        if old_figure and old_figure in text:
+            spaced = " " in old_figure
+            return text.replace(old_figure, figure_text(new, unit) if spaced else figure_text(new, unit).replace(" ", ""), 1)
+    return text
 
 
 def _scaled_shares(shares: list[dict], old_total: Decimal, new_total: Decimal) -> list[dict] | None:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import openpyxl
 import pyexcel_ods3
@@ -53,8 +54,9 @@ def test_xlsx_mirrors_the_published_table(reader_client, plan112):
 
 def test_xlsx_value_sheet_has_every_value_as_a_number(reader_client, plan112):
     workbook = openpyxl.load_workbook(io.BytesIO(_download(reader_client, "xlsx")))
-    sheet = workbook["目標值明細"]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    sheet = workbook["112年目標值明細"]
+    rows = [row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)]  # column A is the year
+    assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == {112}
     values = list(TargetValue.objects.filter(measure__strategy__plan=plan112).order_by("measure__strategy__position", "measure__number", "position"))
     assert len(rows) == len(values)
     for row, value in zip(rows, values):
@@ -70,12 +72,12 @@ def test_xlsx_value_sheet_has_every_value_as_a_number(reader_client, plan112):
 def test_ods_shows_the_same_rows_and_numbers(reader_client, plan112):
     xlsx = openpyxl.load_workbook(io.BytesIO(_download(reader_client, "xlsx")))
     ods = pyexcel_ods3.get_data(io.BytesIO(_download(reader_client, "ods")), file_type="ods")
-    assert list(ods) == ["具體作為", "目標值明細"]
+    assert list(ods) == ["具體作為", "112年目標值明細"]
     ods_table = [row for row in ods["具體作為"]]
     assert ods_table[0] == HEADER_112
     assert _measure_rows(ods_table) == _expected_measure_cells(plan112)
-    xlsx_values = [list(r) for r in xlsx["目標值明細"].iter_rows(min_row=2, values_only=True)]
-    ods_values = ods["目標值明細"][1:]
+    xlsx_values = [list(r)[1:] for r in xlsx["112年目標值明細"].iter_rows(min_row=2, values_only=True)]
+    ods_values = [row[1:] for row in ods["112年目標值明細"][1:]]
     assert len(ods_values) == len(xlsx_values)
     for ods_row, xlsx_row in zip(ods_values, xlsx_values):
         padded = ods_row + [""] * (len(xlsx_row) - len(ods_row))
@@ -127,7 +129,7 @@ def test_export_command_writes_each_format(plan112, tmp_path):
         target = tmp_path / f"out.{fmt}"
         call_command("export_plan", "112", "--format", fmt, "--output", str(target), stdout=io.StringIO())
         assert target.stat().st_size > 1000
-    assert openpyxl.load_workbook(tmp_path / "out.xlsx").sheetnames == ["具體作為", "目標值明細"]
+    assert openpyxl.load_workbook(tmp_path / "out.xlsx").sheetnames == ["具體作為", "112年目標值明細"]
 
 
 def test_export_command_names_the_known_versions_when_asked_for_another(plan112):
@@ -135,3 +137,33 @@ def test_export_command_names_the_known_versions_when_asked_for_another(plan112)
 
     with pytest.raises(CommandError, match="找不到版本「999」.*112"):
         call_command("export_plan", "999", stdout=io.StringIO())
+
+
+def test_json_quantities_are_plain_decimals(reader_client, plan112):
+    text = _download(reader_client, "json").decode()
+    data = json.loads(text)
+    quantities = [v["quantity"] for s in data["plan"]["strategies"] for m in s["measures"] for v in m["values"] if v["quantity"] is not None]
+    quantities += [b["quantity"] for s in data["plan"]["strategies"] for m in s["measures"] for v in m["values"] for b in v["breakdown"]]
+    assert quantities and all(re.fullmatch(r"\d+(\.\d+)?", q) for q in quantities), [q for q in quantities if "E" in q]
+    assert "300" in quantities and "160000000" in quantities
+    assert data["plan"]["years"] == [{"year": 112, "state": "published", "source": "plan_file", "published_at": data["plan"]["years"][0]["published_at"]}]
+
+
+def test_each_published_year_has_its_own_column_and_sheet(reader_client, plan112):
+    from .conftest import publish_year
+
+    publish_year(113)
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(reader_client, "xlsx")))
+    assert workbook.sheetnames == ["具體作為", "112年目標值明細", "113年目標值明細"]
+    header = [cell.value for cell in workbook["具體作為"][1]]
+    assert header == [*HEADER_112, "113年績效目標值"]
+    for year in (112, 113):
+        years = {row[0] for row in workbook[f"{year}年目標值明細"].iter_rows(min_row=2, values_only=True)}
+        assert years == {year}
+    # The 7(五) row holds 112's 11次 in the 112 column and 113's own figure in the 113 column.
+    rows = [list(r) for r in workbook["具體作為"].iter_rows(min_row=2, values_only=True)]
+    row = next(r for r in rows if r[5] and "邀集公股投資事業召開業務研討會議11次" in r[5])
+    assert row[6] and "11次" not in row[6]
+    data = json.loads(_download(reader_client, "json"))
+    assert [y["year"] for y in data["plan"]["years"]] == [112, 113]
+    assert {v["year"] for s in data["plan"]["strategies"] for m in s["measures"] for v in m["values"]} == {112, 113}
