@@ -365,10 +365,20 @@ class PlanFile:
 
     def _write(self, stats):
         if self.plan_fields["status"] == PlanVersion.Status.IN_FORCE:
-            # Loading a new version in force supersedes the previous one.
+            # Loading a new version in force supersedes the previous one, whose last year closes
+            # the year before the new one starts.
+            first_year = self.plan_fields["first_year"]
             for other in PlanVersion.objects.filter(status=PlanVersion.Status.IN_FORCE).exclude(code=self.code):
+                if other.first_year >= first_year:
+                    raise DataFileError(self.path, "", _("現行版本「%(other)s」自民國%(year)d年起適用，新版本須晚於該年度才能取代。") % {"other": other, "year": other.first_year})
+                if TargetYear.objects.filter(plan=other, year__gte=first_year).exists():
+                    raise DataFileError(
+                        self.path, "", _("「%(other)s」已有民國%(year)d年以後的年度目標值，不能由自民國%(year)d年起適用的新版本取代。") % {"other": other, "year": first_year}
+                    )
                 other.status = PlanVersion.Status.SUPERSEDED
-                other.save(update_fields=["status"])
+                if other.last_year is None or other.last_year >= first_year:
+                    other.last_year = first_year - 1
+                other.save(update_fields=["status", "last_year"])
                 stats.updated[str(PlanVersion._meta.verbose_name)] += 1
         plan = sync_rows(PlanVersion, {}, ("code",), [{"code": self.code, **self.plan_fields}], stats, delete_missing=False)[(self.code,)]
         sync_rows(Goal, {"plan": plan}, ("number",), self.goals, stats)
