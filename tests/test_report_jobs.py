@@ -341,18 +341,28 @@ def test_a_finish_arriving_after_the_job_failed_records_nothing_and_removes_its_
     assert job.state == ReportJob.State.FAILED and not job.files.exists() and stored_files() == []
 
 
-def test_a_year_without_its_own_target_values_is_offered_as_a_draft_saying_so(people):
+def test_a_year_without_published_target_values_is_offered_as_a_draft_saying_so(people, plan112):
     from reporting.selectors.annual_report import report_readiness
+    from reporting.services.target_setting import target_year_open
 
     assert report_readiness(year=112, quarter=4) == []
     reasons = report_readiness(year=113, quarter=4)
-    assert reasons == ["民國113年沒有自己的績效目標值，暫以民國112年的目標值判定。"]
-    with pytest.raises(reports.NotReady) as not_ready:
-        reports.report_request(user=people.aac, kind="national", year=113)
-    assert not_ready.value.reasons == reasons
+    assert reasons == ["民國113年尚未開放研訂目標值，目標值核定公布後才能填報及檢視達成情形。"]
+    with pytest.raises(reports.ReportError, match="尚未開放研訂目標值"):
+        reports.report_request(user=people.aac, kind="national", year=113, draft=True)
+    # Once open, the reason names the lead agencies that have still to propose.
+    target_year_open(plan=plan112, year=113, due_on=None, user=people.aac)
+    reasons = report_readiness(year=113, quarter=4)
+    assert len(reasons) == 1 and "研訂中" in reasons[0] and "法務部廉政署" in reasons[0]
+    with pytest.raises(reports.ReportError, match="尚未送出提案的主辦機關"):
+        reports.report_request(user=people.aac, kind="national", year=113, draft=True)
+    assert not ReportJob.objects.filter(year=113).exists()
 
 
-def test_a_batch_for_a_year_nobody_reports_fails_saying_so(people, django_capture_on_commit_callbacks):
+def test_a_batch_for_a_year_nobody_reports_fails_saying_so(people, plan112, django_capture_on_commit_callbacks):
+    from measures.models import TargetYear
+
+    TargetYear.objects.create(plan=plan112, year=113, state=TargetYear.State.PUBLISHED, published_at=timezone.now())  # no values, no obligations
     job, _ = run(reports.report_request, django_capture_on_commit_callbacks, user=people.aac, kind="agency_batch", year=113, draft=True)
     assert job.state == ReportJob.State.FAILED
     assert job.error == "民國113年沒有任何機關有填報義務，無法產製各機關報告。"

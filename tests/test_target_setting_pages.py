@@ -169,3 +169,20 @@ def test_officers_see_only_their_own_agencys_proposals(client, people):
     assert client.post(reverse("targets:proposal_action", args=[proposal.pk, "submit"])).status_code == 404
     proposal.refresh_from_db()
     assert proposal.state == TargetProposal.State.DRAFT
+
+
+def test_pages_of_a_year_without_published_values_say_so_and_name_who_has_not_proposed(client, people, monkeypatch):
+    """In 民國113年 (faked as today) with 113 open but unpublished: the officer's page and the
+    dashboard say so and name the lead agencies still to send proposals."""
+    import reporting.views.entries as entry_views
+    from reporting.services import obligations_generate
+
+    obligations_generate(year=112)
+    open_113(client, people)
+    monkeypatch.setattr(entry_views.timezone, "localdate", lambda: datetime.date(2024, 5, 1))
+    client.force_login(people.officer_a)
+    note = client.get(reverse("reporting:my_items")).content.decode()
+    assert "民國113年的目標值研訂中，尚未核定公布" in note and "尚未送出提案的主辦機關（19 個）：內政部" in note
+    client.force_login(people.aac)
+    board = client.get(reverse("dashboard:home"), {"year": "113"}, follow=True).content.decode()
+    assert "民國113年的目標值研訂中" in board and "已改為顯示民國112年" in board

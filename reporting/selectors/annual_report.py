@@ -181,16 +181,13 @@ def report_readiness(*, year: int, quarter: int, agency: Agency | None = None) -
     can be final. Each reason is a sentence for the user."""
     from ..services import ObligationError, plan_for_year
 
+    from .target_setting import year_without_values_message
+
     reasons = []
     try:
-        plan = plan_for_year(year)
+        plan_for_year(year)
     except ObligationError as error:
-        return [str(error)]
-    value_year = value_year_for(plan=plan, year=year)
-    if value_year is None:
-        reasons.append(_("民國%(year)d年的方案沒有績效目標值，無法判定達成情形。") % {"year": year})
-    elif value_year != year:
-        reasons.append(_("民國%(year)d年沒有自己的績效目標值，暫以民國%(used)d年的目標值判定。") % {"year": year, "used": value_year})
+        return [year_without_values_message(year=year) or str(error)]
     periods = periods_up_to(year=year, quarter=quarter)
     pending = Entry.objects.filter(period__in=periods, obligation__year=year).exclude(state=Entry.State.APPROVED)
     if agency is not None:

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from agencies.models import Agency
-from measures.models import AgencyAssignment, Indicator, KeyItem, Measure, PlanVersion, Strategy, TargetValue
+from measures.models import AgencyAssignment, Indicator, KeyItem, Measure, PlanVersion, Strategy, TargetValue, TargetYear
 
 from ..assessment import HEADLINE_STATUSES, Assessment, Status, assess
 from ..models import AssessmentRule, Obligation
@@ -77,7 +77,7 @@ class StrategySummary:
 @dataclass
 class Dashboard:
     query: DashboardQuery
-    value_year: int | None  # the year whose target values apply (the plan's latest up to the year)
+    value_year: int | None  # the query's year once its target values are published, else None
     as_of: datetime.date
     tolerance: Decimal
     rows: list[ValueRow]  # after every filter but status
@@ -102,8 +102,8 @@ class Dashboard:
         return [(status, counts[status]) for status in (Status.NOT_DUE, Status.REPORTED) if counts.get(status)]
 
     @property
-    def carried_forward(self) -> bool:
-        return self.value_year is not None and self.value_year != self.query.year
+    def without_values(self) -> bool:
+        return self.value_year is None
 
 
 def quarter_end(year: int, quarter: int) -> datetime.date:
@@ -112,9 +112,9 @@ def quarter_end(year: int, quarter: int) -> datetime.date:
 
 
 def value_year_for(*, plan: PlanVersion, year: int) -> int | None:
-    """Target values are printed per year; a year without its own uses the latest earlier ones."""
-    years = TargetValue.objects.filter(measure__strategy__plan=plan, year__lte=year).order_by("-year").values_list("year", flat=True)
-    return years.first()
+    """The year whose target values judge ``year``: its own once published, else none (a year
+    never borrows another year's values)."""
+    return year if TargetYear.objects.filter(plan=plan, year=year, state=TargetYear.State.PUBLISHED).exists() else None
 
 
 def scope_agencies(*, user, branch: Agency | None):

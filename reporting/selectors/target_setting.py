@@ -7,8 +7,9 @@ Every function runs a fixed number of queries whatever the number of proposals
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
@@ -217,3 +218,24 @@ def value_history(*, value: TargetValue):
 
 def plan_in_force() -> PlanVersion | None:
     return PlanVersion.objects.filter(status=PlanVersion.Status.IN_FORCE).first()
+
+
+def year_without_values_message(*, year: int) -> str:
+    """What a page says for a year whose target values are not published: the year is not
+    open yet, or which lead agencies have still to send their proposals."""
+    target_year = TargetYear.objects.filter(year=year).first()
+    if target_year is None:
+        next_year = timezone.localdate().year - 1911 + 1  # the furthest year anyone sets values for
+        covering = PlanVersion.objects.filter(first_year__lte=year).filter(Q(last_year__gte=year) | Q(last_year__isnull=True))
+        if year > next_year or not covering.exists():
+            return ""  # no version applies, or a year too far ahead: the caller's own message says so
+        return _("民國%(year)d年尚未開放研訂目標值，目標值核定公布後才能填報及檢視達成情形。") % {"year": year}
+    if target_year.is_published:
+        return ""
+    waiting = agencies_yet_to_propose(year=year)
+    if not waiting:
+        return _("民國%(year)d年的目標值研訂中：各主辦機關均已送出提案，待審核後核定公布。") % {"year": year}
+    names = "、".join(agency.name for agency in waiting[:10]) + ("…" if len(waiting) > 10 else "")
+    return _("民國%(year)d年的目標值研訂中，尚未核定公布。尚未送出提案的主辦機關（%(count)d 個）：%(names)s。") % {
+        "year": year, "count": len(waiting), "names": names,
+    }

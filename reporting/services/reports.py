@@ -73,7 +73,9 @@ def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool 
     try:
         plan_for_year(year)
     except ObligationError as error:
-        raise ReportError(str(error)) from None
+        from ..selectors.target_setting import year_without_values_message
+
+        raise ReportError(year_without_values_message(year=year) or str(error)) from None
     reasons = report_readiness(year=year, quarter=quarter)
     if reasons and not draft:
         raise NotReady(reasons=reasons)

@@ -13,6 +13,7 @@ from measures.years import parse_roc_year
 
 from ..assessment import Status
 from ..selectors import obligation_years
+from ..selectors.target_setting import year_without_values_message
 from ..selectors.dashboard import DashboardQuery
 from ..services import ObligationError, plan_for_year
 from .obligations import positive_id
@@ -76,7 +77,8 @@ class DashboardFilters:
             self.problems.append(_("年度：%(error)s 已改為顯示民國%(year)d年。") % {"error": error, "year": default})
             return default
         if asked not in self.years:
-            self.problems.append(_("民國%(asked)d年沒有填報資料，已改為顯示民國%(year)d年。") % {"asked": asked, "year": default})
+            reason = year_without_values_message(year=asked) or _("民國%(asked)d年沒有填報資料。") % {"asked": asked}
+            self.problems.append(_("%(reason)s 已改為顯示民國%(year)d年。") % {"reason": reason, "year": default})
             return default
         return asked
 

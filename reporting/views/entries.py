@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from agencies.models import Agency, Role
 from .. import selectors_entries as selectors
 from ..forms import EntryForm, ReviewForm
 from ..models import Entry, ReportingPeriod
+from ..selectors.target_setting import year_without_values_message
 from ..services import entries as workflow
 from ..services.entries import EntryConflict, EntryInput, WorkflowError
 from ..values import EntryValueError
@@ -52,7 +54,12 @@ def my_items(request):
     return render(
         request,
         "reporting/my_items.html",
-        {"agency": agency, "year": year, "years": years, "quarter": quarter, "groups": groups, "can_pick_agency": request.user.sees_every_agency or request.user.oversees_subordinates},
+        {
+            "agency": agency, "year": year, "years": years, "quarter": quarter, "groups": groups,
+            "can_pick_agency": request.user.sees_every_agency or request.user.oversees_subordinates,
+            # This year's values not yet published: say so rather than show last year's items only.
+            "this_year_note": year_without_values_message(year=this_year) if (this_year := timezone.localdate().year - 1911) not in years else "",
+        },
     )
 
 
