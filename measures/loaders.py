@@ -40,7 +40,7 @@ PLAN_KEYS = {
 STRATEGY_KEYS = {"number", "printed_number", "section", "title", "measures"}
 MEASURE_KEYS = {"number", "printed_number", "text", "agencies_text", "agencies", "targets", "indicators", "values"}
 VALUE_FIGURE_KEYS = {"kind", "figure", "comparator", "grade", "due", "breakdown"}
-VALUE_KEYS = {"number", "heading", "agency", "text", "indicators", "note", "parts"} | VALUE_FIGURE_KEYS
+VALUE_KEYS = {"year", "number", "heading", "agency", "text", "indicators", "note", "parts"} | VALUE_FIGURE_KEYS
 PART_KEYS = {"text", "note"} | VALUE_FIGURE_KEYS
 PART_DEFAULT_KEYS = {"kind", "comparator"}
 
@@ -62,12 +62,18 @@ class MeasureRows:
 
 
 class PlanFile:
-    """One plan file, read and validated; ``write()`` puts it in the database."""
+    """One plan file, read and validated; ``write()`` puts it in the database.
 
-    def __init__(self, path):
+    ``data`` is the file's content in the fixtures' shape (fixtures/README.md); other formats
+    (measures/plan_import.py) are turned into it first, so every rule is checked here once.
+    ``verbatim`` (the fixtures) also requires each figure to stand in its printed text.
+    """
+
+    def __init__(self, path, data=None, *, verbatim=True):
         self.path = Path(path)
+        self.verbatim = verbatim
         self.agencies = AgencyDirectory()
-        data = read_yaml(self.path)
+        data = read_yaml(self.path) if data is None else data
         plan = FieldReader(self.path, _("方案"), data, PLAN_KEYS)
         self.plan_fields = {
             "title": plan.text("title"),
@@ -208,13 +214,16 @@ class PlanFile:
             )
         require_unique(reader, [i["number"] for i in rows.indicators], _("績效衡量指標"))
         rows.assignments = self._assignments(reader, raw, rows)
-        if reader.items("values") and self.plan_fields["target_year"] is None:
-            reader.fail(_("此版本未設定目標值年度（target_year），不可有目標值。"))
-        position = 0
+        if any(isinstance(v, dict) and not v.get("year") for v in reader.items("values")) and self.plan_fields["target_year"] is None:
+            reader.fail(_("此版本未設定目標值年度（target_year），目標值須註明年度（year）。"))
+        positions: dict[int, int] = {}
         for index, raw_value in enumerate(reader.items("values"), start=1):
             for value in self._value_rows(reader, index, raw_value, rows):
-                position += 1
-                value["fields"]["position"] = position
+                year = value["fields"]["year"]
+                if not self.plan_fields["first_year"] <= year <= (self.plan_fields["last_year"] or year):
+                    reader.fail(_("目標值第 %(n)d 項的年度民國%(year)d年不在此版本的適用年度內。") % {"n": index, "year": year})
+                positions[year] = positions.get(year, 0) + 1
+                value["fields"]["position"] = positions[year]
                 rows.values.append(value)
         return rows
 
@@ -270,6 +279,7 @@ class PlanFile:
                 reader.fail(_("找不到績效衡量指標 %(n)s。") % {"n": number})
             indicator_positions.append(match)
         common = {
+            "year": reader.integer("year", required=False) or self.plan_fields["target_year"],
             "number": reader.integer("number", required=False),
             "heading": reader.text("heading", required=False),
             "agency_id": agency.pk if agency else None,
@@ -288,7 +298,7 @@ class PlanFile:
                     raw_part = {**defaults, **raw_part}  # kind and comparator may be given once for all parts
                 part = self._reader(f"{reader.entry} › " + _("分項 %(n)d") % {"n": part_number}, raw_part, PART_KEYS)
                 part_text = part.text("text")
-                if _compact(part_text) not in _compact(text):
+                if self.verbatim and _compact(part_text) not in _compact(text):
                     part.fail(_("分項文字「%(part)s」不在目標值原文中。") % {"part": part_text})
                 fields = {**common, "part": part_number, "part_text": part_text, "note": part.text("note", required=False)}
                 figures.append(self._figure(part, fields, part_text, reader.text("note", required=False)))
@@ -321,7 +331,7 @@ class PlanFile:
             for key in ("figure", "comparator", "breakdown"):
                 if raw_value := reader.data.get(key):
                     reader.fail(_("%(kind)s類目標值不可有 %(key)s（「%(value)s」）。") % {"kind": TargetValue.Kind(kind).label, "key": key, "value": raw_value})
-        if figure_text and _compact(figure_text) not in _compact(text):
+        if self.verbatim and figure_text and _compact(figure_text) not in _compact(text):
             reader.fail(_("figure「%(figure)s」不在原文「%(text)s」中。") % {"figure": figure_text, "text": text})
         if kind == TargetValue.Kind.GRADE and not fields["grade"]:
             reader.fail(_("等級類目標值須有 grade。"))
@@ -392,15 +402,43 @@ class PlanFile:
             measure_objects.update(
                 {(strategy["key"], number): obj for (number,), obj in sync_rows(Measure, {"strategy": strategy_obj}, ("number",), rows, stats).items()}
             )
+        years = self.value_years()
+        published_before = self._check_years(plan, years)
+        value_stats = {year: LoadStats() for year in years}
         for rows in self.measures:
-            self._write_measure(measure_objects[(rows.strategy_key, rows.fields["number"])], rows, stats)
-        if self.plan_fields["target_year"] is not None:
-            # The values printed in the plan document are published by the document itself.
+            self._write_measure(measure_objects[(rows.strategy_key, rows.fields["number"])], rows, stats, years, value_stats)
+        for year in years:
+            if year in published_before and value_stats[year].changed:
+                raise DataFileError(
+                    self.path, "",
+                    _("民國%(year)d年的目標值已核定公布，不可由檔案直接修改；已核定的目標值須於「年度目標值」逐項修正並填寫理由。") % {"year": year},
+                )
+            for counter in ("created", "updated", "deleted"):
+                getattr(stats, counter).update(getattr(value_stats[year], counter))
+            # Values that come in a plan file are published by the document itself.
             TargetYear.objects.get_or_create(
-                year=self.plan_fields["target_year"],
-                defaults={"plan": plan, "state": TargetYear.State.PUBLISHED, "source": TargetYear.Source.PLAN_FILE, "published_at": timezone.now()},
+                year=year, defaults={"plan": plan, "state": TargetYear.State.PUBLISHED, "source": TargetYear.Source.PLAN_FILE, "published_at": timezone.now()},
             )
         return plan
+
+    def value_years(self) -> list[int]:
+        """The years whose values this file carries (the printed year even when it lists none)."""
+        years = {value["fields"]["year"] for rows in self.measures for value in rows.values}
+        if self.plan_fields["target_year"] is not None:
+            years.add(self.plan_fields["target_year"])
+        return sorted(years)
+
+    def _check_years(self, plan, years) -> set[int]:
+        """Refuse a file whose years belong to another version or are being set in the portal;
+        return the years already published (their values may not change)."""
+        published = set()
+        for target_year in TargetYear.objects.filter(year__in=years).select_related("plan"):
+            if target_year.plan_id != plan.pk:
+                raise DataFileError(self.path, "", _("民國%(year)d年的目標值屬於「%(plan)s」，不能由此版本的檔案載入。") % {"year": target_year.year, "plan": target_year.plan})
+            if not target_year.is_published:
+                raise DataFileError(self.path, "", _("民國%(year)d年的目標值正在網站上研訂，請於「年度目標值」完成核定，不能由檔案載入。") % {"year": target_year.year})
+            published.add(target_year.year)
+        return published
 
     def _write_sections(self, plan, stats):
         ids = {(): None}
@@ -419,22 +457,23 @@ class PlanFile:
                 ids[(section["number"], number)] = group.pk
         return ids
 
-    def _write_measure(self, measure, rows: MeasureRows, stats):
+    def _write_measure(self, measure, rows: MeasureRows, stats, years, value_stats):
         targets = {key[0]: obj.pk for key, obj in sync_rows(PerformanceTarget, {"measure": measure}, ("position",), rows.targets, stats).items()}
         indicators = {key[0]: obj.pk for key, obj in sync_rows(Indicator, {"measure": measure}, ("position",), rows.indicators, stats).items()}
         assignment_rows = [
             {**{k: v for k, v in a.items() if k != "target_position"}, "target_id": targets.get(a["target_position"])} for a in rows.assignments
         ]
         sync_rows(AgencyAssignment, {"measure": measure}, ("target_id", "agency_id"), assignment_rows, stats)
-        year = self.plan_fields["target_year"]
-        if year is None:
-            return
-        # Scoped to this file's year: values of other years come from other files.
-        values = sync_rows(TargetValue, {"measure": measure, "year": year}, ("position",), [v["fields"] for v in rows.values], stats)
-        for value in rows.values:
-            obj = values[(value["fields"]["position"],)]
-            sync_rows(TargetValueShare, {"value": obj}, ("agency_id",), value["shares"], stats)
-            sync_rows(TargetValueIndicator, {"value": obj}, ("indicator_id",), [{"indicator_id": indicators[p]} for p in value["indicator_positions"]], stats)
+        # Scoped to this file's years: the values of other years are left as they are.
+        for year in years:
+            year_rows = [v for v in rows.values if v["fields"]["year"] == year]
+            year_stats = value_stats[year]
+            fields = [{k: v for k, v in value["fields"].items() if k != "year"} for value in year_rows]  # the year is the scope
+            values = sync_rows(TargetValue, {"measure": measure, "year": year}, ("position",), fields, year_stats)
+            for value in year_rows:
+                obj = values[(value["fields"]["position"],)]
+                sync_rows(TargetValueShare, {"value": obj}, ("agency_id",), value["shares"], year_stats)
+                sync_rows(TargetValueIndicator, {"value": obj}, ("indicator_id",), [{"indicator_id": indicators[p]} for p in value["indicator_positions"]], year_stats)
 
 
 def load_plan(path) -> tuple[PlanVersion, LoadStats]:

@@ -169,11 +169,11 @@ def test_a_failure_while_writing_rolls_everything_back(plan112, monkeypatch):
     original = PlanFile._write_measure
     calls = {"n": 0}
 
-    def failing(self, measure, rows, stats):
+    def failing(self, measure, rows, stats, *years):
         calls["n"] += 1
         if calls["n"] == 30:
             raise IntegrityError("simulated failure")
-        return original(self, measure, rows, stats)
+        return original(self, measure, rows, stats, *years)
 
     monkeypatch.setattr(PlanFile, "_write_measure", failing)
     with pytest.raises(DataFileError, match="資料庫拒絕寫入"):
