@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -369,6 +370,12 @@ class PlanFile:
         try:
             with transaction.atomic():
                 plan = self._write(stats)
+        except ProtectedError as error:
+            # An indicator (or a body) that figures already hang on cannot be removed by a file.
+            names = sorted({str(getattr(obj, "indicator", obj)) for obj in error.protected_objects})[:5]
+            raise DataFileError(
+                self.path, "", _("此檔案會移除已有填報資料的項目，不能載入：%(names)s。") % {"names": "；".join(names)}
+            ) from None
         except IntegrityError as error:
             raise DataFileError(self.path, "", _("資料庫拒絕寫入：%(error)s") % {"error": error}) from None
         return plan, stats
@@ -422,11 +429,8 @@ class PlanFile:
         return plan
 
     def value_years(self) -> list[int]:
-        """The years whose values this file carries (the printed year even when it lists none)."""
-        years = {value["fields"]["year"] for rows in self.measures for value in rows.values}
-        if self.plan_fields["target_year"] is not None:
-            years.add(self.plan_fields["target_year"])
-        return sorted(years)
+        """The years whose values this file carries; the values of other years are left alone."""
+        return sorted({value["fields"]["year"] for rows in self.measures for value in rows.values})
 
     def _check_years(self, plan, years) -> set[int]:
         """Refuse a file whose years belong to another version or are being set in the portal;

@@ -29,7 +29,7 @@ from measures.models import (
     TargetValueShare,
     TargetYear,
 )
-from measures.target_values import CleanValue, TargetValueInputError, clean_value_input, plain_decimal
+from measures.target_values import CleanValue, TargetValueInputError, clean_value_input, figure_text, plain_decimal
 from measures.years import roc_date_label
 
 from .. import tasks
@@ -441,7 +441,7 @@ def target_year_publish(*, target_year: TargetYear, user) -> PublishedYear:
     shares, links = [], []
     for proposal, value in zip(proposals, values):
         shares += [
-            TargetValueShare(value=value, agency_id=s["agency_id"], position=i, quantity=Decimal(s["quantity"]), figure=plain_decimal(Decimal(s["quantity"])))
+            TargetValueShare(value=value, agency_id=s["agency_id"], position=i, quantity=Decimal(s["quantity"]), figure=figure_text(Decimal(s["quantity"]), proposal.unit))
             for i, s in enumerate(proposal.shares, start=1)
         ]
         links += [TargetValueIndicator(value=value, indicator_id=pk) for pk in proposal.indicator_ids]
@@ -512,7 +512,7 @@ def target_value_revise(*, value: TargetValue, user, data: dict, reason: str) ->
     if "shares" in changes:
         value.shares.all().delete()
         TargetValueShare.objects.bulk_create([
-            TargetValueShare(value=value, agency_id=s["agency_id"], position=i, quantity=s["quantity"], figure=plain_decimal(s["quantity"]))
+            TargetValueShare(value=value, agency_id=s["agency_id"], position=i, quantity=s["quantity"], figure=figure_text(s["quantity"], value.unit))
             for i, s in enumerate(clean.shares, start=1)
         ])
     return TargetValueRevision.objects.create(value=value, revised_by=user, reason=reason, changes=changes)

@@ -1,0 +1,300 @@
+"""Taking a plan file back in: the JSON that export_plan writes (anticorruption.plan/v1).
+
+The file is checked field by field (errors name their JSON path), turned into the
+fixtures' shape and loaded through the same PlanFile as the fixtures, so every rule
+is written once. An import is first a preview: it is applied inside a transaction,
+the stored plan is exported before and after, and the transaction is rolled back;
+the difference is what applying would change. Applying does the same and commits:
+all of it or nothing.
+"""
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from anticorruption.datafiles import DataFileError, LoadStats
+
+from .exporters import JSON_FORMAT, PlanJsonExporter
+from .loaders import PlanFile
+from .models import PlanVersion, TargetValue
+
+
+class PlanImportError(Exception):
+    """The file cannot be imported; ``problems`` are (where, what) pairs in zh-Hant."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("；".join(f"{where}：{what}" if where else what for where, what in problems))
+
+
+# ------------------------------------------------------------------ reading the JSON
+
+
+def read_json(content: bytes) -> dict:
+    try:
+        tree = json.loads(content.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise PlanImportError([("", _("檔案不是 UTF-8 編碼的 JSON。"))]) from None
+    except json.JSONDecodeError as error:
+        raise PlanImportError([("", _("JSON 格式錯誤（第 %(line)d 行第 %(column)d 字）：%(problem)s") % {"line": error.lineno, "column": error.colno, "problem": error.msg})]) from None
+    if not isinstance(tree, dict) or tree.get("format") != JSON_FORMAT or not isinstance(tree.get("plan"), dict):
+        raise PlanImportError([("format", _("不是本系統匯出的方案檔（format 應為「%(format)s」）。") % {"format": JSON_FORMAT})])
+    return tree
+
+
+def check_values(plan: dict) -> list[tuple[str, str]]:
+    """The bad inputs people make in a value, each named by its JSON path."""
+    problems = []
+    kinds = set(TargetValue.Kind.values)
+    seen = {}
+    for s, strategy in enumerate(plan.get("strategies") or []):
+        for m, measure in enumerate(strategy.get("measures") or []):
+            for v, value in enumerate(measure.get("values") or []):
+                path = f"plan.strategies[{s}].measures[{m}].values[{v}]"
+                kind = value.get("kind")
+                if kind not in kinds:
+                    problems.append((f"{path}.kind", _("類型「%(kind)s」不存在，應為 %(choices)s 之一。") % {"kind": kind, "choices": "、".join(sorted(kinds))}))
+                    continue
+                quantity = _decimal(value.get("quantity"))
+                if kind in TargetValue.NUMERIC_KINDS:
+                    if quantity is None:
+                        problems.append((f"{path}.quantity", _("「%(value)s」不是數字；%(kind)s類目標值須有數值（例如 \"300\"）。") % {"value": value.get("quantity"), "kind": TargetValue.Kind(kind).label}))
+                    elif quantity < 0:
+                        problems.append((f"{path}.quantity", _("數值不可為負數（%(value)s）。") % {"value": value.get("quantity")}))
+                    elif kind == TargetValue.Kind.RATIO and value.get("unit") == "%" and quantity > 100:
+                        problems.append((f"{path}.quantity", _("比率不可超過 100%%（%(value)s）。") % {"value": value.get("quantity")}))
+                if kind == TargetValue.Kind.MILESTONE and not value.get("due_on") and _is_new_year(value, plan):
+                    problems.append((f"{path}.due_on", _("里程碑類目標值須有完成期限（due_on）。")))
+                key = (value.get("year"), value.get("number"), value.get("part"), value.get("agency"))
+                if key in seen:
+                    problems.append((path, _("與 %(other)s 重複（同一年度、項次、分項與適用機關）。") % {"other": seen[key]}))
+                seen.setdefault(key, path)
+            seen = {}
+    return problems
+
+
+def _is_new_year(value: dict, plan: dict) -> bool:
+    """The plan document prints some milestones without a date; a year set later must give one."""
+    return value.get("year") != plan.get("target_year")
+
+
+def _decimal(raw) -> Decimal | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        return None
+
+
+def data_from_tree(plan: dict) -> dict:
+    """The export's tree in the fixtures' shape (fixtures/README.md)."""
+    keys = ("code", "title", "subtitle", "approved_on", "first_year", "last_year", "status", "target_year", "basis", "preamble", "goals", "provisions", "sections")
+    data = {key: plan.get(key) for key in keys if key in plan}
+    data["strategies"] = [
+        {
+            "number": strategy.get("number"),
+            "printed_number": strategy.get("printed_number", ""),
+            "section": strategy.get("section") or None,
+            "title": strategy.get("title"),
+            "measures": [_measure(measure) for measure in strategy.get("measures") or []],
+        }
+        for strategy in plan.get("strategies") or []
+    ]
+    return data
+
+
+def _measure(measure: dict) -> dict:
+    indicators = measure.get("indicators") or []
+    return {
+        "number": measure.get("number"),
+        "printed_number": measure.get("printed_number", ""),
+        "text": measure.get("text"),
+        "agencies_text": measure.get("agencies_text", ""),
+        "agencies": _assignment_groups(measure.get("agencies") or []),
+        "targets": measure.get("targets") or [],
+        "indicators": indicators,
+        "values": _value_items(measure.get("values") or [], indicators),
+    }
+
+
+def _assignment_groups(assignments: list[dict]) -> list[dict]:
+    """One group per printed name and role, with the performance targets it covers."""
+    groups: dict[tuple, dict] = {}
+    for assignment in assignments:
+        key = (assignment.get("role"), assignment.get("printed_name"))
+        group = groups.setdefault(key, {"role": key[0], "names": [key[1]], "targets": []})
+        target = assignment.get("target")
+        if target is not None and target not in group["targets"]:
+            group["targets"].append(target)
+    return list(groups.values())
+
+
+def _indicator_refs(refs, indicators) -> list:
+    """The export names an unnumbered indicator by its position; the fixtures by null."""
+    numbers = {indicator.get("number") for indicator in indicators}
+    unnumbered = [index for index, indicator in enumerate(indicators, start=1) if indicator.get("number") is None]
+    return [ref if ref in numbers else (None if ref in unnumbered else ref) for ref in refs]
+
+
+def _value_items(values: list[dict], indicators) -> list[dict]:
+    """The export's rows (a split item is several rows with parts 1, 2 …) as the fixtures' items."""
+    items: list[dict] = []
+    for value in values:
+        figure = {
+            "kind": value.get("kind"), "figure": value.get("figure") or "", "comparator": value.get("comparator") or "",
+            "grade": value.get("grade") or "", "due": value.get("due_on"),
+            "breakdown": [{"agency": share.get("agency"), "figure": share.get("figure")} for share in value.get("breakdown") or []],
+            "note": value.get("note", ""),
+        }
+        if value.get("kind") not in TargetValue.NUMERIC_KINDS:
+            figure.pop("breakdown")
+            figure["comparator"] = ""
+        head = {
+            "year": value.get("year"), "number": value.get("number"), "heading": value.get("heading", ""), "agency": value.get("agency"),
+            "text": value.get("text"), "indicators": _indicator_refs(value.get("indicators") or [], indicators),
+        }
+        if value.get("part"):
+            previous = items[-1] if items else None
+            same_item = previous is not None and "parts" in previous and all(previous[k] == head[k] for k in ("year", "number", "agency", "text"))
+            if not same_item:
+                previous = {**head, "parts": []}
+                items.append(previous)
+            previous["parts"].append({"text": value.get("part_text") or "", **figure})
+        else:
+            items.append({**head, **figure})
+    return items
+
+
+# ------------------------------------------------------------------ the difference
+
+
+@dataclass
+class Change:
+    kind: str  # added | changed | removed
+    what: str  # 執行措施, 績效目標, 績效衡量指標, 辦理機關, 目標值 …
+    where: str  # 7(五), 7(五) 目標值 113 年 1 …
+    before: str = ""
+    after: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return {"added": _("新增"), "changed": _("修改"), "removed": _("移除")}[self.kind]
+
+
+@dataclass
+class PlanDiff:
+    code: str
+    new_version: bool
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def count(self, kind: str) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+
+def _index(tree: dict | None) -> dict[tuple, tuple[str, str, dict]]:
+    """{key: (what, where, fields)} for every item of a plan tree."""
+    items = {}
+    if not tree:
+        return items
+    for strategy in tree["strategies"]:
+        for measure in strategy["measures"]:
+            reference = f"{strategy['number']}{measure['printed_number'] or measure['number']}"
+            base = (strategy["number"], measure["number"])
+            items[("measure", *base)] = (_("執行措施"), reference, {"text": measure["text"], "agencies_text": measure["agencies_text"]})
+            for position, target in enumerate(measure["targets"], start=1):
+                items[("target", *base, position)] = (_("績效目標"), f"{reference} {target['number'] or position}", {"text": target["text"]})
+            for position, indicator in enumerate(measure["indicators"], start=1):
+                items[("indicator", *base, position)] = (
+                    _("績效衡量指標"), f"{reference} {indicator['number'] or ''}",
+                    {"text": indicator["text"], "frequency": indicator["frequency"], "aggregation": indicator["aggregation"]},
+                )
+            for assignment in measure["agencies"]:
+                items[("agency", *base, assignment["agency"], assignment["target"])] = (
+                    _("辦理機關"), f"{reference} {assignment['agency']}", {"role": assignment["role"], "printed_name": assignment["printed_name"]},
+                )
+            for value in measure["values"]:
+                label = f"{value['number'] or ''}{'-' + str(value['part']) if value['part'] else ''}"
+                items[("value", *base, value["year"], value["number"], value["part"], value["agency"])] = (
+                    _("目標值"), f"{reference} {_('民國%(year)d年') % {'year': value['year']}} {label}".strip(),
+                    {k: value[k] for k in ("text", "part_text", "kind", "quantity", "unit", "comparator", "grade", "due_on", "note")}
+                    | {"breakdown": "、".join(f"{b['agency']} {b['quantity']}" for b in value["breakdown"])},
+                )
+    return items
+
+
+def _shown(fields: dict) -> str:
+    return "；".join(f"{name}={value}" for name, value in fields.items() if value not in (None, "", []))
+
+
+def plan_diff(*, before: dict | None, after: dict, code: str) -> PlanDiff:
+    diff = PlanDiff(code=code, new_version=before is None)
+    old, new = _index(before), _index(after)
+    for key, (what, where, fields) in new.items():
+        if key not in old:
+            diff.changes.append(Change("added", what, where, after=_shown(fields)))
+        elif old[key][2] != fields:
+            changed = {name for name in fields if old[key][2].get(name) != fields[name]}
+            diff.changes.append(Change(
+                "changed", what, where,
+                before=_shown({n: old[key][2].get(n) for n in changed}), after=_shown({n: fields[n] for n in changed}),
+            ))
+    for key, (what, where, fields) in old.items():
+        if key not in new:
+            diff.changes.append(Change("removed", what, where, before=_shown(fields)))
+    return diff
+
+
+def _tree(plan: PlanVersion | None) -> dict | None:
+    return PlanJsonExporter().tree(plan)["plan"] if plan is not None else None
+
+
+# ------------------------------------------------------------------ preview and apply
+
+
+@dataclass
+class ImportResult:
+    plan: PlanVersion | None
+    diff: PlanDiff
+    stats: LoadStats
+    applied: bool
+
+
+class _Preview(Exception):
+    """Raised to roll the trial back."""
+
+
+def plan_import(*, content: bytes, filename: str = "plan.json", apply: bool, expected_code: str | None = None) -> ImportResult:
+    """Preview (``apply`` false) or apply a plan file; all of it or nothing."""
+    tree = read_json(content)
+    plan_data = tree["plan"]
+    code = str(plan_data.get("code") or "").strip()
+    if expected_code is not None and code != expected_code:
+        raise PlanImportError([("plan.code", _("這是「%(code)s」版的方案檔，不是「%(expected)s」版。") % {"code": code or "?", "expected": expected_code})])
+    if problems := check_values(plan_data):
+        raise PlanImportError(problems)
+    before = _tree(PlanVersion.objects.filter(code=code).first())
+    try:
+        plan_file = PlanFile(filename, data_from_tree(plan_data), verbatim=False)
+    except DataFileError as error:
+        raise PlanImportError([(error.entry, error.problem)]) from None
+    result = None
+    try:
+        with transaction.atomic():
+            try:
+                plan, stats = plan_file.write()
+            except DataFileError as error:
+                raise PlanImportError([(error.entry, error.problem)]) from None
+            result = ImportResult(plan=plan, diff=plan_diff(before=before, after=_tree(plan), code=code), stats=stats, applied=apply)
+            if not apply:
+                raise _Preview
+    except _Preview:
+        result.plan = PlanVersion.objects.filter(code=code).first()
+    return result

@@ -1,0 +1,174 @@
+"""import_plan takes back what export_plan writes: a preview of the difference, then all or nothing."""
+
+import copy
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from measures.exporters import EXPORTERS
+from measures.models import Indicator, PlanVersion, TargetValue, TargetYear
+from measures.plan_import import PlanImportError, plan_import
+
+from .conftest import publish_year
+
+pytestmark = pytest.mark.django_db
+
+
+def exported(plan) -> dict:
+    return json.loads(EXPORTERS["json"].render(plan).content)
+
+
+def as_bytes(tree) -> bytes:
+    return json.dumps(tree, ensure_ascii=False).encode()
+
+
+def comparable(tree) -> dict:
+    tree = copy.deepcopy(tree)
+    tree.pop("exported_at", None)
+    for year in tree["plan"].get("years", []):
+        # When and how a year arrived (set in the portal, or from this file) is not the plan.
+        year.pop("published_at", None)
+        year.pop("source", None)
+    return tree
+
+
+def snapshot():
+    return sorted(TargetValue.objects.values_list("measure_id", "year", "position", "text", "quantity")), sorted(
+        PlanVersion.objects.values_list("code", "title", "status")
+    )
+
+
+def test_the_same_file_changes_nothing(plan112):
+    result = plan_import(content=EXPORTERS["json"].render(plan112).content, apply=True)
+    assert result.diff.is_empty and not result.stats.changed
+
+
+def test_export_import_into_an_empty_database_export_gives_the_same_plan(plan112):
+    publish_year(113)
+    before = exported(plan112)
+    from reporting.models import Obligation, TargetProposal
+
+    TargetProposal.objects.all().delete()
+    Obligation.objects.all().delete()
+    PlanVersion.objects.all().delete()  # agencies stay loaded
+    TargetYear.objects.all().delete()
+    result = plan_import(content=as_bytes(before), apply=True)
+    assert result.diff.new_version and result.diff.count("added") > 300
+    after = exported(PlanVersion.objects.get(code="112"))
+    assert comparable(after) == comparable(before)
+    assert sorted(TargetYear.objects.values_list("year", flat=True)) == [112, 113]
+
+
+def test_a_preview_shows_before_and_after_and_writes_nothing(plan112):
+    tree = exported(plan112)
+    measure = tree["plan"]["strategies"][6]["measures"][4]  # 7(五)
+    measure["text"] = measure["text"] + "（修正）"
+    before = snapshot()
+    texts = list(PlanVersion.objects.get(code="112").strategies.get(number=7).measures.values_list("text", flat=True))
+    result = plan_import(content=as_bytes(tree), apply=False)
+    assert [(c.kind, c.what, c.where) for c in result.diff.changes] == [("changed", "執行措施", "7(五)")]
+    assert "（修正）" in result.diff.changes[0].after and "（修正）" not in result.diff.changes[0].before
+    assert snapshot() == before
+    assert list(PlanVersion.objects.get(code="112").strategies.get(number=7).measures.values_list("text", flat=True)) == texts
+    plan_import(content=as_bytes(tree), apply=True)
+    assert PlanVersion.objects.get(code="112").strategies.get(number=7).measures.get(number=5).text.endswith("（修正）")
+
+
+def test_a_file_with_another_years_values_adds_that_year_and_leaves_the_others(plan112):
+    tree = exported(plan112)
+    for strategy in tree["plan"]["strategies"]:
+        for measure in strategy["measures"]:
+            # A year set later gives every milestone a date (the plan document printed some without).
+            measure["values"] = [dict(v, year=113, note="", due_on=v["due_on"] or ("2024-12-31" if v["kind"] == "milestone" else None)) for v in measure["values"]]
+    values_112 = sorted(TargetValue.objects.filter(year=112).values_list("pk", "quantity"))
+    result = plan_import(content=as_bytes(tree), apply=True)
+    assert result.diff.count("added") == 112 and result.diff.count("removed") == 0
+    assert sorted(TargetValue.objects.filter(year=112).values_list("pk", "quantity")) == values_112
+    assert TargetValue.objects.filter(year=113).count() == 112
+    assert TargetYear.objects.get(year=113).source == TargetYear.Source.PLAN_FILE
+
+
+def _first_value(tree, kind):
+    for s, strategy in enumerate(tree["plan"]["strategies"]):
+        for m, measure in enumerate(strategy["measures"]):
+            for v, value in enumerate(measure["values"]):
+                if value["kind"] == kind:
+                    return value, f"plan.strategies[{s}].measures[{m}].values[{v}]"
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field", "message"),
+    [
+        ("count", {"kind": "amount"}, "kind", "類型「amount」不存在"),
+        ("count", {"quantity": "-5"}, "quantity", "不可為負數"),
+        ("count", {"quantity": "三百"}, "quantity", "不是數字"),
+        ("ratio", {"quantity": "120"}, "quantity", "比率不可超過 100%"),
+        ("milestone", {"due_on": None, "year": 113}, "due_on", "須有完成期限"),
+    ],
+)
+def test_bad_values_are_named_by_json_path_and_nothing_is_written(plan112, kind, change, field, message):
+    tree = exported(plan112)
+    value, path = _first_value(tree, kind)
+    value.update(change)
+    before = snapshot()
+    with pytest.raises(PlanImportError) as error:
+        plan_import(content=as_bytes(tree), apply=True)
+    where, what = error.value.problems[0]
+    assert where == f"{path}.{field}" and message in what
+    assert snapshot() == before
+
+
+def test_a_duplicate_row_and_a_file_of_another_version_are_refused(plan112):
+    tree = exported(plan112)
+    values = tree["plan"]["strategies"][0]["measures"][0]["values"]
+    values.append(dict(values[0]))
+    with pytest.raises(PlanImportError, match="重複"):
+        plan_import(content=as_bytes(tree), apply=True)
+    with pytest.raises(PlanImportError, match="這是「112」版的方案檔，不是「101」版"):
+        plan_import(content=EXPORTERS["json"].render(plan112).content, apply=True, expected_code="101")
+
+
+def test_a_published_value_is_not_edited_in_place(plan112):
+    tree = exported(plan112)
+    value, _path = _first_value(tree, "count")
+    value["quantity"], value["figure"] = "999", "999 " + value["unit"]
+    before = snapshot()
+    with pytest.raises(PlanImportError, match="已核定公布，不可由檔案直接修改"):
+        plan_import(content=as_bytes(tree), apply=True)
+    assert snapshot() == before
+
+
+def test_removing_an_indicator_that_has_figures_is_refused(plan112):
+    from reporting.services import obligations_generate
+
+    obligations_generate(year=112)
+    tree = exported(plan112)
+    measure = tree["plan"]["strategies"][6]["measures"][4]
+    measure["indicators"] = []
+    for value in measure["values"]:
+        value["indicators"] = []
+    before = snapshot()
+    with pytest.raises(PlanImportError, match="已有填報資料"):
+        plan_import(content=as_bytes(tree), apply=True)
+    assert snapshot() == before
+    assert Indicator.objects.filter(measure__strategy__plan=plan112, measure__strategy__number=7, measure__number=5).exists()
+
+
+def test_the_command_previews_applies_and_refuses_in_zh_hant(plan112, tmp_path):
+    tree = exported(plan112)
+    tree["plan"]["strategies"][6]["measures"][4]["text"] += "（修正）"
+    path = tmp_path / "plan-112.json"
+    path.write_bytes(as_bytes(tree))
+    out = io.StringIO()
+    call_command("import_plan", str(path), "--dry-run", stdout=out)
+    assert "修改 執行措施 7(五)" in out.getvalue() and "（試算，未寫入）" in out.getvalue()
+    out = io.StringIO()
+    call_command("import_plan", str(path), stdout=out)
+    assert "已套用" in out.getvalue()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CommandError, match="JSON 格式錯誤"):
+        call_command("import_plan", str(broken), stdout=io.StringIO())
