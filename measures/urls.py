@@ -6,6 +6,9 @@ app_name = "measures"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before plans/<code>/: "import" is no version code.
+    path("plans/import/", views.plan_upload, name="import"),
+    path("plans/import/<slug:token>/", views.plan_import_preview, name="import_preview"),
     path("plans/<slug:code>/", views.plan_overview, name="plan"),
     path("plans/<slug:code>/strategies/<int:pk>/", views.strategy_detail, name="strategy"),
     path("plans/<slug:code>/measures/<int:pk>/", views.measure_detail, name="measure"),

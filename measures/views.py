@@ -6,9 +6,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from agencies.models import Role
+from anticorruption.uploads import UploadStash
 
 from . import selectors, services
 from .exporters import EXPORTERS
+from .plan_import import PlanImportError, plan_import
 from .years import parse_roc_year
 
 
@@ -45,6 +47,7 @@ def plan_overview(request, code):
             "outline": selectors.plan_outline(plan=plan),
             "totals": selectors.plan_totals(plan=plan, year=year["value_year"]),
             "exporters": EXPORTERS.values(),
+            "can_import": request.user.has_role(Role.AAC_REVIEWER, Role.ADMINISTRATOR),
             **year,
         },
     )
@@ -152,3 +155,52 @@ def key_items(request, code):
         "measures/key_items.html",
         {"plan": plan, "year": year, "years": years, "can_edit": can_edit, "measures": selectors.measures_with_key_marks(plan=plan, year=year)},
     )
+
+
+# ------------------------------------------------------------------ plan files back in
+
+PLAN_UPLOADS = UploadStash("plan_file_uploads")
+MAX_PLAN_BYTES = 20 * 2**20
+
+
+def _require_plan_manager(user):
+    if not user.has_role(Role.AAC_REVIEWER, Role.ADMINISTRATOR):
+        raise PermissionDenied(_("只有廉政署審查人或系統管理者可以匯入方案檔。"))
+
+
+def plan_upload(request):
+    """AAC and administrators upload a plan file export_plan wrote; the next page previews it."""
+    _require_plan_manager(request.user)
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("請選擇要匯入的方案檔（export_plan 或「匯出」下載的 JSON）。")
+        elif upload.size > MAX_PLAN_BYTES:
+            error = _("檔案超過 %(limit)d MB，不是本系統匯出的方案檔。") % {"limit": MAX_PLAN_BYTES // 2**20}
+        elif not upload.name.lower().endswith(".json"):
+            error = _("「%(name)s」不是 JSON 檔；請上傳「匯出 JSON」下載的檔案。") % {"name": upload.name}
+        else:
+            token = PLAN_UPLOADS.put(request, name=upload.name[:100], content=upload.read())
+            return redirect("measures:import_preview", token=token)
+    return render(request, "measures/plan_upload.html", {"error": error}, status=400 if error else 200)
+
+
+def plan_import_preview(request, token):
+    """GET: what the file would change, before → after. POST: apply all of it or nothing."""
+    _require_plan_manager(request.user)
+    upload = PLAN_UPLOADS.get(request, token)
+    content = PLAN_UPLOADS.content(upload)
+    apply = request.method == "POST"
+    try:
+        result = plan_import(content=content, filename=upload["name"], apply=apply)
+    except PlanImportError as error:
+        return render(request, "measures/plan_import_preview.html", {"upload": upload, "problems": error.problems, "token": token}, status=400)
+    if apply:
+        PLAN_UPLOADS.forget(request, token)
+        diff = result.diff
+        messages.success(request, _("已匯入「%(name)s」：新增 %(added)d、修改 %(changed)d、移除 %(removed)d 項。") % {
+            "name": upload["name"], "added": diff.count("added"), "changed": diff.count("changed"), "removed": diff.count("removed"),
+        })
+        return redirect(result.plan)
+    return render(request, "measures/plan_import_preview.html", {"upload": upload, "diff": result.diff, "token": token})

@@ -53,6 +53,14 @@ EXPECTED = {
     "measures:agency": (lambda c: {"code": "112", "pk": c["personas"].agency_b.pk}, everyone_with_a_role()),
     "measures:export": (lambda c: {"code": "112", "fmt": "xlsx"}, everyone_with_a_role()),
     "measures:key_items": (lambda c: {"code": "112"}, everyone_with_a_role()),
+    # Plan files come back in only through AAC reviewers and administrators.
+    "measures:import": (
+        lambda c: {}, {"anonymous": LOGIN, "no_role": 403, "officer_a": 403, "officer_b": 403, "reviewer": 403, "aac": 200, "ndc": 403, "admin": 200},
+    ),
+    # A token nobody uploaded: refused before the lookup for everyone else, not found for them.
+    "measures:import_preview": (
+        lambda c: {"token": "0" * 32}, {"anonymous": LOGIN, "no_role": 403, "officer_a": 403, "officer_b": 403, "reviewer": 403, "aac": 404, "ndc": 403, "admin": 404},
+    ),
     "agencies:list": (lambda c: {}, everyone_with_a_role()),
     "agencies:tree": (lambda c: {}, everyone_with_a_role()),
     # Agency B's registry page: hidden from agency A's officer and from a reviewer elsewhere.

@@ -172,3 +172,35 @@ def test_the_command_previews_applies_and_refuses_in_zh_hant(plan112, tmp_path):
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(CommandError, match="JSON 格式錯誤"):
         call_command("import_plan", str(broken), stdout=io.StringIO())
+
+
+def test_aac_uploads_previews_and_applies_in_the_browser_pages(client, plan112, django_user_model, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from .personas import make_personas
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    people = make_personas()
+    tree = exported(plan112)
+    tree["plan"]["strategies"][6]["measures"][4]["text"] += "（修正）"
+    client.force_login(people.officer_a)
+    assert client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.json", as_bytes(tree))}).status_code == 403
+    client.force_login(people.aac)
+    refused = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.xlsx", b"PK")})
+    assert refused.status_code == 400 and "不是 JSON 檔" in refused.content.decode()
+    broken = dict(tree)
+    response = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.json", as_bytes(tree))})
+    preview_url = response.url
+    preview = client.get(preview_url).content.decode()
+    assert "修改" in preview and "7(五)" in preview and "（修正）" in preview
+    assert not plan112.strategies.get(number=7).measures.get(number=5).text.endswith("（修正）")
+    applied = client.post(preview_url, follow=True)
+    assert "已匯入「plan.json」：新增 0、修改 1、移除 0 項" in applied.content.decode()
+    assert plan112.strategies.get(number=7).measures.get(number=5).text.endswith("（修正）")
+    # A bad file: every problem named, nothing written.
+    value, path = _first_value(broken, "count")
+    value["quantity"] = "-1"
+    response = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("bad.json", as_bytes(broken))})
+    page = client.get(response.url)
+    assert page.status_code == 400 and f"{path}.quantity" in page.content.decode() and "不可為負數" in page.content.decode()

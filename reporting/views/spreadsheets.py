@@ -1,16 +1,9 @@
 """Bulk entry by spreadsheet: download the quarter's sheet, upload it, preview, apply.
 
-The uploaded file waits between the preview and the apply in the session,
-under a random token and the uploader's id: the session is stored in the
-database, so every web worker sees it, and it ends with the sign-in. Only the
-latest upload is kept (sessions are saved on every request, so they stay
-small). On apply the file is read and checked again from scratch: anything
-saved in between shows up as a stale version, and nothing the browser sends
-back is trusted.
+The uploaded file waits between the preview and the apply in the session
+(anticorruption/uploads.py). On apply the file is read and checked again from
+scratch: anything saved in between shows up as a stale version.
 """
-
-import base64
-import secrets
 
 from django import forms
 from django.contrib import messages
@@ -18,19 +11,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from agencies.models import Agency, Role
+from anticorruption.uploads import UploadStash
 
 from ..models import ReportingPeriod
 from ..spreadsheets import EXPORTERS, MAX_UPLOAD_BYTES, SheetFileError, sheet_apply, sheet_check, sheet_format
 
-SESSION_KEY = "entry_sheet_uploads"
-KEPT_UPLOADS = 1  # a new upload replaces the one waiting
+UPLOADS = UploadStash("entry_sheet_uploads")  # a new upload replaces the one waiting
 
 
 class SheetUploadForm(forms.Form):
@@ -58,27 +50,6 @@ def _require_officer(user):
         raise PermissionDenied(_("只有機關的填報人可以上傳填報資料。"))
 
 
-def _stash(request, *, name: str, content: bytes) -> str:
-    token = secrets.token_hex(16)
-    uploads = request.session.get(SESSION_KEY, {})
-    uploads[token] = {"user": request.user.pk, "name": name, "at": timezone.now().isoformat(), "content": base64.b64encode(content).decode()}
-    request.session[SESSION_KEY] = dict(list(uploads.items())[-KEPT_UPLOADS:])
-    return token
-
-
-def _stashed(request, token: str) -> dict:
-    upload = request.session.get(SESSION_KEY, {}).get(token)
-    if upload is None or upload["user"] != request.user.pk:
-        raise Http404(_("找不到這份上傳的檔案；可能已套用、已被較新的上傳取代或已逾時，請重新上傳。"))
-    return upload
-
-
-def _forget(request, token: str):
-    uploads = request.session.get(SESSION_KEY, {})
-    uploads.pop(token, None)
-    request.session[SESSION_KEY] = uploads
-
-
 def sheet_download(request, agency, year, quarter, fmt):
     """Everyone who may see the agency may download its sheet."""
     agency = get_object_or_404(Agency.objects.visible_to(request.user), pk=agency)
@@ -95,7 +66,7 @@ def sheet_upload(request):
     _require_officer(request.user)
     form = SheetUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        token = _stash(request, name=request.FILES["file"].name[:100], content=form.cleaned_data["file"])
+        token = UPLOADS.put(request, name=request.FILES["file"].name[:100], content=form.cleaned_data["file"])
         return redirect("reporting:sheet_preview", token=token)
     return render(request, "reporting/spreadsheet_upload.html", {"form": form, "agency": request.user.agency})
 
@@ -104,12 +75,12 @@ def sheet_preview(request, token):
     """GET: what the file would change, every error named by row and column.
     POST: apply it — all rows or none."""
     _require_officer(request.user)
-    upload = _stashed(request, token)
-    content = base64.b64decode(upload["content"])
+    upload = UPLOADS.get(request, token)
+    content = UPLOADS.content(upload)
     if request.method == "POST":
         plan = sheet_apply(user=request.user, content=content)
         if plan.applied:
-            _forget(request, token)
+            UPLOADS.forget(request, token)
             counts = plan.counts
             if counts["new"] or counts["changed"]:
                 messages.success(request, _("已套用「%(name)s」：新增 %(new)d 筆、修改 %(changed)d 筆，%(unchanged)d 列未變更。") % {"name": upload["name"], **counts})
