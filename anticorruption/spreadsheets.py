@@ -11,9 +11,11 @@ fit to the page width.
 import datetime
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
 from odf import number as odfnumber
 from odf.config import ConfigItem, ConfigItemMapEntry, ConfigItemMapIndexed, ConfigItemMapNamed, ConfigItemSet
 from odf.namespaces import LOEXTNS
@@ -461,3 +463,148 @@ def _csv_value(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+# ------------------------------------------------------------------ reading back
+
+
+class SheetFileError(Exception):
+    """The file as a whole cannot be read as an entry sheet."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: object = None
+    formula: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return not self.formula and (self.value is None or (isinstance(self.value, str) and not self.value.strip()))
+
+
+BLANK = Cell()
+
+
+def sheet_format(content: bytes) -> str:
+    """'xlsx' or 'ods', told by the file's content rather than its name."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names and archive.read("mimetype").strip() == ODS_CONTENT_TYPE.encode():
+                return "ods"
+            if "[Content_Types].xml" in names:
+                return "xlsx"
+    except (zipfile.BadZipFile, OSError, KeyError):
+        pass
+    raise SheetFileError(_("無法讀取這個檔案：請上傳由本系統下載的 .xlsx 或 .ods 試算表（不支援舊版 .xls 與 CSV）。"))
+
+
+def _read_xlsx(content: bytes, sheet_title: str, max_columns: int) -> list[tuple[int, list[Cell]]]:
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula reads as a formula (and is refused), not as its cached result.
+        workbook = load_workbook(io.BytesIO(content), data_only=False)
+    except Exception as error:  # openpyxl raises many kinds on a damaged file
+        raise SheetFileError(_("無法讀取這個 Excel 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
+    if not workbook.worksheets:
+        raise SheetFileError(_("檔案中沒有工作表。"))
+    worksheet = workbook[sheet_title] if sheet_title in workbook.sheetnames else workbook.worksheets[0]
+    rows = []
+    # From A1 whatever is empty: iter_rows would otherwise start at the first row and column holding data.
+    for number, row in enumerate(worksheet.iter_rows(min_row=1, min_col=1, max_col=min(worksheet.max_column, max_columns)), start=1):
+        cells = [_xlsx_read_cell(cell) for cell in row]
+        if any(not cell.blank for cell in cells):
+            rows.append((number, cells))
+    return rows
+
+
+def _xlsx_read_cell(cell) -> Cell:
+    if cell.data_type == "f":
+        return Cell(formula=True)
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = Decimal(str(value))
+        if "%" in (cell.number_format or ""):
+            value *= 100  # 85% typed in a percentage cell is stored as 0.85
+    return Cell(value)
+
+
+def _read_ods(content: bytes, sheet_title: str, max_rows: int, max_columns: int) -> list[tuple[int, list[Cell]]]:
+    from odf.namespaces import TABLENS
+    from odf.opendocument import load
+    from odf.table import Table, TableRow
+
+    try:
+        document = load(io.BytesIO(content))
+        tables = document.spreadsheet.getElementsByType(Table)
+    except Exception as error:  # odfpy and the XML parser raise many kinds on a damaged file
+        raise SheetFileError(_("無法讀取這個 ODS 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
+    if not tables:
+        raise SheetFileError(_("檔案中沒有工作表。"))
+    table = next((t for t in tables if t.getAttribute("name") == sheet_title), tables[0])
+    cell_names = {(TABLENS, "table-cell"), (TABLENS, "covered-table-cell")}
+    rows, number = [], 0
+    for row in table.getElementsByType(TableRow):
+        cells = []
+        for element in row.childNodes:
+            if element.qname in cell_names and len(cells) < max_columns:
+                repeat = int(element.getAttribute("numbercolumnsrepeated") or 1)
+                cells.extend([_ods_read_cell(element)] * min(repeat, max_columns - len(cells)))
+        repeat = int(row.getAttribute("numberrowsrepeated") or 1)
+        if any(not cell.blank for cell in cells):
+            for _copy in range(min(repeat, max_rows + 2)):
+                number += 1
+                rows.append((number, cells))
+        else:
+            number += repeat  # LibreOffice writes the empty rows below the data as one repeated row
+    return rows
+
+
+def _ods_read_cell(element) -> Cell:
+    from odf import teletype
+    from odf.namespaces import TEXTNS
+
+    if element.getAttribute("formula"):
+        return Cell(formula=True)
+    kind = element.getAttribute("valuetype")
+    try:
+        if kind in ("float", "currency"):
+            return Cell(Decimal(element.getAttribute("value")))
+        if kind == "percentage":
+            return Cell(Decimal(element.getAttribute("value")) * 100)
+        if kind == "date":
+            text = element.getAttribute("datevalue")
+            return Cell(datetime.datetime.fromisoformat(text).date() if "T" in text else datetime.date.fromisoformat(text))
+    except (InvalidOperation, TypeError, ValueError):
+        pass  # read what the cell shows instead
+    if element.getAttribute("stringvalue"):
+        return Cell(element.getAttribute("stringvalue"))
+    # Paragraphs directly in the cell: a comment's paragraphs are not its content.
+    lines = [teletype.extractText(node) for node in element.childNodes if node.qname == (TEXTNS, "p")]
+    return Cell("\n".join(lines) if lines else None)
+
+
+def read_rows(content: bytes, *, sheet_title: str, max_rows: int, max_columns: int) -> list[tuple[int, list[Cell]]]:
+    """The non-empty rows of one sheet (by title, else the first), each with its row number;
+    columns beyond ``max_columns`` and repeated rows beyond ``max_rows`` are not read."""
+    if sheet_format(content) == "xlsx":
+        return _read_xlsx(content, sheet_title, max_columns)
+    return _read_ods(content, sheet_title, max_rows, max_columns)
+
+
+def sheet_names(content: bytes) -> list[str]:
+    """The titles of a workbook's sheets, in order."""
+    if sheet_format(content) == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            return load_workbook(io.BytesIO(content), read_only=True).sheetnames
+        except Exception as error:  # openpyxl raises many kinds on a damaged file
+            raise SheetFileError(_("無法讀取這個 Excel 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
+    from odf.opendocument import load
+
+    try:
+        return [table.getAttribute("name") for table in load(io.BytesIO(content)).spreadsheet.getElementsByType(Table)]
+    except Exception as error:  # odfpy and the XML parser raise many kinds on a damaged file
+        raise SheetFileError(_("無法讀取這個 ODS 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None

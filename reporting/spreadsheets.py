@@ -29,9 +29,8 @@ import datetime
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -39,7 +38,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Role
-from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, Sheet, escape_formula, render_ods, render_xlsx
+from anticorruption.spreadsheets import (
+    BLANK,
+    ODS_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    Cell,
+    Sheet,
+    SheetFileError,
+    escape_formula,
+    read_rows,
+    render_ods,
+    render_xlsx,
+)
 from measures.exporters import ExportFile
 
 from . import selectors_entries
@@ -281,126 +291,9 @@ EXPORTERS = {exporter.identifier: exporter for exporter in (XlsxEntrySheet(), Od
 # ------------------------------------------------------------------ reading
 
 
-class SheetFileError(Exception):
-    """The file as a whole cannot be read as an entry sheet."""
-
-
-@dataclass(frozen=True)
-class Cell:
-    value: object = None
-    formula: bool = False
-
-    @property
-    def blank(self) -> bool:
-        return not self.formula and (self.value is None or (isinstance(self.value, str) and not self.value.strip()))
-
-
-BLANK = Cell()
-
-
-def sheet_format(content: bytes) -> str:
-    """'xlsx' or 'ods', told by the file's content rather than its name."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names and archive.read("mimetype").strip() == ODS_CONTENT_TYPE.encode():
-                return "ods"
-            if "[Content_Types].xml" in names:
-                return "xlsx"
-    except (zipfile.BadZipFile, OSError, KeyError):
-        pass
-    raise SheetFileError(_("無法讀取這個檔案：請上傳由本系統下載的 .xlsx 或 .ods 試算表（不支援舊版 .xls 與 CSV）。"))
-
-
-def _read_xlsx(content: bytes) -> list[tuple[int, list[Cell]]]:
-    from openpyxl import load_workbook
-
-    try:
-        # data_only=False: a formula reads as a formula (and is refused), not as its cached result.
-        workbook = load_workbook(io.BytesIO(content), data_only=False)
-    except Exception as error:  # openpyxl raises many kinds on a damaged file
-        raise SheetFileError(_("無法讀取這個 Excel 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
-    if not workbook.worksheets:
-        raise SheetFileError(_("檔案中沒有工作表。"))
-    worksheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
-    rows = []
-    # From A1 whatever is empty: iter_rows would otherwise start at the first row and column holding data.
-    for number, row in enumerate(worksheet.iter_rows(min_row=1, min_col=1, max_col=min(worksheet.max_column, MAX_COLUMNS)), start=1):
-        cells = [_xlsx_cell(cell) for cell in row]
-        if any(not cell.blank for cell in cells):
-            rows.append((number, cells))
-    return rows
-
-
-def _xlsx_cell(cell) -> Cell:
-    if cell.data_type == "f":
-        return Cell(formula=True)
-    value = cell.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = Decimal(str(value))
-        if "%" in (cell.number_format or ""):
-            value *= 100  # 85% typed in a percentage cell is stored as 0.85
-    return Cell(value)
-
-
-def _read_ods(content: bytes) -> list[tuple[int, list[Cell]]]:
-    from odf.namespaces import TABLENS
-    from odf.opendocument import load
-    from odf.table import Table, TableRow
-
-    try:
-        document = load(io.BytesIO(content))
-        tables = document.spreadsheet.getElementsByType(Table)
-    except Exception as error:  # odfpy and the XML parser raise many kinds on a damaged file
-        raise SheetFileError(_("無法讀取這個 ODS 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
-    if not tables:
-        raise SheetFileError(_("檔案中沒有工作表。"))
-    table = next((t for t in tables if t.getAttribute("name") == SHEET_TITLE), tables[0])
-    cell_names = {(TABLENS, "table-cell"), (TABLENS, "covered-table-cell")}
-    rows, number = [], 0
-    for row in table.getElementsByType(TableRow):
-        cells = []
-        for element in row.childNodes:
-            if element.qname in cell_names and len(cells) < MAX_COLUMNS:
-                repeat = int(element.getAttribute("numbercolumnsrepeated") or 1)
-                cells.extend([_ods_cell(element)] * min(repeat, MAX_COLUMNS - len(cells)))
-        repeat = int(row.getAttribute("numberrowsrepeated") or 1)
-        if any(not cell.blank for cell in cells):
-            for _copy in range(min(repeat, MAX_ROWS + 2)):
-                number += 1
-                rows.append((number, cells))
-        else:
-            number += repeat  # LibreOffice writes the empty rows below the data as one repeated row
-    return rows
-
-
-def _ods_cell(element) -> Cell:
-    from odf import teletype
-    from odf.namespaces import TEXTNS
-
-    if element.getAttribute("formula"):
-        return Cell(formula=True)
-    kind = element.getAttribute("valuetype")
-    try:
-        if kind in ("float", "currency"):
-            return Cell(Decimal(element.getAttribute("value")))
-        if kind == "percentage":
-            return Cell(Decimal(element.getAttribute("value")) * 100)
-        if kind == "date":
-            text = element.getAttribute("datevalue")
-            return Cell(datetime.datetime.fromisoformat(text).date() if "T" in text else datetime.date.fromisoformat(text))
-    except (InvalidOperation, TypeError, ValueError):
-        pass  # read what the cell shows instead
-    if element.getAttribute("stringvalue"):
-        return Cell(element.getAttribute("stringvalue"))
-    # Paragraphs directly in the cell: a comment's paragraphs are not its content.
-    lines = [teletype.extractText(node) for node in element.childNodes if node.qname == (TEXTNS, "p")]
-    return Cell("\n".join(lines) if lines else None)
-
-
 def read_sheet(content: bytes) -> list[tuple[int, list[Cell]]]:
     """The non-empty rows of the entry sheet, each with its row number."""
-    return _read_xlsx(content) if sheet_format(content) == "xlsx" else _read_ods(content)
+    return read_rows(content, sheet_title=SHEET_TITLE, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
 
 
 def _text(cell: Cell) -> str:

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from agencies.models import Agency, Role
+from anticorruption.spreadsheets import SheetFileError, sheet_format
 from anticorruption.uploads import UploadStash
 
 from ..models import ReportingPeriod
-from ..spreadsheets import EXPORTERS, MAX_UPLOAD_BYTES, SheetFileError, sheet_apply, sheet_check, sheet_format
+from ..spreadsheets import EXPORTERS, MAX_UPLOAD_BYTES, sheet_apply, sheet_check
 
 UPLOADS = UploadStash("entry_sheet_uploads")  # a new upload replaces the one waiting
 
