@@ -21,6 +21,9 @@ from .numbers import chinese_numeral
 from .target_values import plain_decimal
 
 JSON_FORMAT = "anticorruption.plan/v1"
+MACHINE_SHEET = "機讀資料"
+MACHINE_MARK = "§"
+MACHINE_CHUNK = 30000  # an XLSX cell holds at most 32,767 characters
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,19 @@ class PlanTableExporter(PlanExporter):
         years = sorted(selectors.plan_value_years(plan=plan))
         sheets = [self.plan_table(plan, measures, years)]
         sheets += [self.value_details(plan, measures, year) for year in years]
+        sheets.append(self.machine_data(plan))
         return sheets
+
+    @staticmethod
+    def machine_data(plan) -> Sheet:
+        """The whole tree (the JSON export) in the last sheet, so the file comes back in with
+        everything the visible sheets do not show; the value sheets' cells win over it."""
+        content = json.dumps(PlanJsonExporter().tree(plan), ensure_ascii=False)
+        sheet = Sheet(title=MACHINE_SHEET, columns=[(_("序"), 6), (_("內容（本系統讀回用，請勿修改）"), 120)], landscape=False)
+        for index in range(0, len(content), MACHINE_CHUNK):
+            # The marker keeps a chunk from reading as a formula (and from being escaped as one).
+            sheet.append([index // MACHINE_CHUNK + 1, MACHINE_MARK + content[index:index + MACHINE_CHUNK]])
+        return sheet
 
     def plan_table(self, plan, measures, years) -> Sheet:
         sheet = Sheet(title=_("具體作為"), columns=self.table_columns(plan, years))

@@ -1,4 +1,8 @@
-"""Taking a plan file back in: the JSON that export_plan writes (anticorruption.plan/v1).
+"""Taking a plan file back in: any file export_plan writes (JSON, XLSX, ODS).
+
+A workbook carries the whole tree in its machine-readable sheet; the cells of its
+per-year value sheets are applied over it, so what people edit there is what comes in,
+and a bad cell is named by sheet and address.
 
 The file is checked field by field (errors name their JSON path), turned into the
 fixtures' shape and loaded through the same PlanFile as the fixtures, so every rule
@@ -169,6 +173,140 @@ def _value_items(values: list[dict], indicators) -> list[dict]:
     return items
 
 
+# ------------------------------------------------------------------ reading a workbook
+
+VALUE_COLUMNS = ["年度", "具體策略", "執行措施", "項次", "分項", "適用機關", "類型", "目標值原文", "數值", "單位", "比較方式", "等級", "完成期限", "衡量指標", "機關分配", "備註"]
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _cell_text(cell) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    text = str(value).strip()
+    return text[1:] if text.startswith("'") else text  # the export's escaping of formula-like text
+
+
+def read_workbook(content: bytes) -> dict:
+    """An XLSX or ODS that export_plan wrote: the tree from its machine-readable sheet, with
+    the values as the per-year sheets now hold them (those cells are what people edit)."""
+    from anticorruption.spreadsheets import SheetFileError, read_rows, sheet_names
+
+    from .exporters import MACHINE_MARK, MACHINE_SHEET
+
+    try:
+        names = sheet_names(content)
+        if MACHINE_SHEET not in names:
+            raise PlanImportError([("", _("找不到工作表「%(sheet)s」：這不是本系統匯出的方案檔，或該工作表被刪除了。") % {"sheet": MACHINE_SHEET})])
+        chunks = read_rows(content, sheet_title=MACHINE_SHEET, max_rows=10000, max_columns=2)
+    except SheetFileError as error:
+        raise PlanImportError([("", str(error))]) from None
+    text = "".join(_cell_text(cells[1]).removeprefix(MACHINE_MARK) for number, cells in chunks[1:] if len(cells) > 1)
+    tree = read_json(text.encode("utf-8"))
+    problems = []
+    for name in names:
+        if name.endswith("年目標值明細"):
+            problems += _apply_value_sheet(content, name, tree["plan"])
+    if problems:
+        raise PlanImportError(problems)
+    return tree
+
+
+def _apply_value_sheet(content: bytes, sheet: str, plan: dict) -> list[tuple[str, str]]:
+    """Each row of a year's value sheet onto its value in the tree; rows gone are values removed."""
+    from anticorruption.spreadsheets import read_rows
+
+    rows = read_rows(content, sheet_title=sheet, max_rows=5000, max_columns=len(VALUE_COLUMNS))
+    if not rows:
+        return []
+    header = [_cell_text(cell) for cell in rows[0][1]]
+    if header[: len(VALUE_COLUMNS)] != VALUE_COLUMNS:
+        return [(_("工作表「%(sheet)s」第 1 列") % {"sheet": sheet}, _("欄位名稱與匯出時不同，請勿增刪或移動欄位。"))]
+    kinds = {str(label): value for value, label in TargetValue.Kind.choices}
+    comparators = {str(label): value for value, label in TargetValue.Comparator.choices}
+    by_key, problems, seen = {}, [], {}
+    for strategy in plan.get("strategies") or []:
+        for measure in strategy.get("measures") or []:
+            for value in measure.get("values") or []:
+                key = (str(value.get("year")), str(strategy.get("number")), measure.get("printed_number") or str(measure.get("number")),
+                       str(value.get("number") or ""), str(value.get("part") or ""), value.get("agency") or "")
+                by_key[key] = (measure, value)
+    year = sheet.removesuffix("年目標值明細")
+    kept = set()
+    for number, cells in rows[1:]:
+        cells = cells + [None] * (len(VALUE_COLUMNS) - len(cells))
+        text = [_cell_text(cell) if cell is not None else "" for cell in cells]
+
+        def where(column: int) -> str:
+            return _("工作表「%(sheet)s」儲存格 %(cell)s") % {"sheet": sheet, "cell": f"{_letter(column)}{number}"}
+
+        key = (text[0], text[1], text[2], text[3], text[4], text[5])
+        if text[0] != year:
+            problems.append((where(0), _("年度「%(value)s」與工作表的年度（%(year)s）不同。") % {"value": text[0], "year": year}))
+            continue
+        if key in seen:
+            problems.append((where(1), _("與第 %(row)d 列重複（同一年度、措施、項次、分項與機關）。") % {"row": seen[key]}))
+            continue
+        seen[key] = number
+        if key not in by_key:
+            problems.append((where(1), _("找不到這一列對應的目標值（具體策略、執行措施、項次、分項或適用機關被改動）；新增目標值請經「年度目標值」研訂。")))
+            continue
+        measure, value = by_key[key]
+        kept.add(key)
+        kind = kinds.get(text[6], text[6])
+        if kind not in TargetValue.Kind.values:
+            problems.append((where(6), _("類型「%(value)s」不存在，應為：%(choices)s。") % {"value": text[6], "choices": "、".join(kinds)}))
+            continue
+        value["kind"] = kind
+        value["part_text" if value.get("part") else "text"] = text[7]
+        if kind in TargetValue.NUMERIC_KINDS:
+            quantity = _decimal(text[8].replace(",", ""))
+            if quantity is None:
+                problems.append((where(8), _("「%(value)s」不是數字；%(kind)s類目標值須有數值。") % {"value": text[8], "kind": text[6]}))
+                continue
+            if quantity < 0:
+                problems.append((where(8), _("數值不可為負數（%(value)s）。") % {"value": text[8]}))
+                continue
+            if kind == TargetValue.Kind.RATIO and text[9] == "%" and quantity > 100:
+                problems.append((where(8), _("比率不可超過 100%%（%(value)s）。") % {"value": text[8]}))
+                continue
+            if _decimal(value.get("quantity")) != quantity or value.get("unit") != text[9]:
+                from .target_values import figure_text
+
+                value["figure"] = figure_text(quantity, text[9])  # the printed figure stays while the number does
+            value["quantity"], value["unit"] = format(quantity.normalize(), "f"), text[9]
+            value["comparator"] = comparators.get(text[10], text[10]) or "at_least"
+        else:
+            value["quantity"], value["unit"], value["comparator"], value["figure"] = None, "", None, ""
+        value["grade"] = text[11] or None
+        due = cells[12].value if cells[12] is not None else None
+        if due not in (None, ""):
+            from .years import parse_date_input
+
+            try:
+                value["due_on"] = parse_date_input(due).isoformat()
+            except ValueError as error:
+                problems.append((where(12), str(error)))
+                continue
+        else:
+            value["due_on"] = None
+            if kind == TargetValue.Kind.MILESTONE and _is_new_year(value, plan):
+                problems.append((where(12), _("里程碑類目標值須有完成期限。")))
+                continue
+        value["note"] = text[15]
+    for key, (measure, value) in by_key.items():
+        if key[0] == year and key not in kept:
+            measure["values"].remove(value)
+    return problems
+
+
 # ------------------------------------------------------------------ the difference
 
 
@@ -273,7 +411,7 @@ class _Preview(Exception):
 
 def plan_import(*, content: bytes, filename: str = "plan.json", apply: bool, expected_code: str | None = None) -> ImportResult:
     """Preview (``apply`` false) or apply a plan file; all of it or nothing."""
-    tree = read_json(content)
+    tree = read_workbook(content) if content[:2] == b"PK" else read_json(content)
     plan_data = tree["plan"]
     code = str(plan_data.get("code") or "").strip()
     if expected_code is not None and code != expected_code:

@@ -178,8 +178,8 @@ def plan_upload(request):
             error = _("請選擇要匯入的方案檔（export_plan 或「匯出」下載的 JSON）。")
         elif upload.size > MAX_PLAN_BYTES:
             error = _("檔案超過 %(limit)d MB，不是本系統匯出的方案檔。") % {"limit": MAX_PLAN_BYTES // 2**20}
-        elif not upload.name.lower().endswith(".json"):
-            error = _("「%(name)s」不是 JSON 檔；請上傳「匯出 JSON」下載的檔案。") % {"name": upload.name}
+        elif not upload.name.lower().endswith((".json", ".xlsx", ".ods")):
+            error = _("「%(name)s」不是本系統匯出的方案檔；請上傳「匯出」下載的 JSON、XLSX 或 ODS 檔。") % {"name": upload.name}
         else:
             token = PLAN_UPLOADS.put(request, name=upload.name[:100], content=upload.read())
             return redirect("measures:import_preview", token=token)

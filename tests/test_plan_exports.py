@@ -72,7 +72,7 @@ def test_xlsx_value_sheet_has_every_value_as_a_number(reader_client, plan112):
 def test_ods_shows_the_same_rows_and_numbers(reader_client, plan112):
     xlsx = openpyxl.load_workbook(io.BytesIO(_download(reader_client, "xlsx")))
     ods = pyexcel_ods3.get_data(io.BytesIO(_download(reader_client, "ods")), file_type="ods")
-    assert list(ods) == ["具體作為", "112年目標值明細"]
+    assert list(ods) == ["具體作為", "112年目標值明細", "機讀資料"]
     ods_table = [row for row in ods["具體作為"]]
     assert ods_table[0] == HEADER_112
     assert _measure_rows(ods_table) == _expected_measure_cells(plan112)
@@ -103,7 +103,7 @@ def test_older_version_exports_its_four_columns_and_area_headings(reader_client,
     assert rows[0] == ["具體策略", "執行措施", "績效目標", "辦理機關"]
     assert rows[1][0] == "一、加強肅貪防貪"
     assert rows[2][0] == "(一)肅貪"
-    assert workbook.sheetnames == ["具體作為"]
+    assert workbook.sheetnames == ["具體作為", "機讀資料"]
 
 
 def test_json_holds_the_whole_tree(reader_client, plan112):
@@ -129,7 +129,7 @@ def test_export_command_writes_each_format(plan112, tmp_path):
         target = tmp_path / f"out.{fmt}"
         call_command("export_plan", "112", "--format", fmt, "--output", str(target), stdout=io.StringIO())
         assert target.stat().st_size > 1000
-    assert openpyxl.load_workbook(tmp_path / "out.xlsx").sheetnames == ["具體作為", "112年目標值明細"]
+    assert openpyxl.load_workbook(tmp_path / "out.xlsx").sheetnames == ["具體作為", "112年目標值明細", "機讀資料"]
 
 
 def test_export_command_names_the_known_versions_when_asked_for_another(plan112):
@@ -154,7 +154,7 @@ def test_each_published_year_has_its_own_column_and_sheet(reader_client, plan112
 
     publish_year(113)
     workbook = openpyxl.load_workbook(io.BytesIO(_download(reader_client, "xlsx")))
-    assert workbook.sheetnames == ["具體作為", "112年目標值明細", "113年目標值明細"]
+    assert workbook.sheetnames == ["具體作為", "112年目標值明細", "113年目標值明細", "機讀資料"]
     header = [cell.value for cell in workbook["具體作為"][1]]
     assert header == [*HEADER_112, "113年績效目標值"]
     for year in (112, 113):

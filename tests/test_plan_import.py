@@ -187,8 +187,8 @@ def test_aac_uploads_previews_and_applies_in_the_browser_pages(client, plan112, 
     client.force_login(people.officer_a)
     assert client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.json", as_bytes(tree))}).status_code == 403
     client.force_login(people.aac)
-    refused = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.xlsx", b"PK")})
-    assert refused.status_code == 400 and "不是 JSON 檔" in refused.content.decode()
+    refused = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.pdf", b"%PDF")})
+    assert refused.status_code == 400 and "不是本系統匯出的方案檔" in refused.content.decode()
     broken = dict(tree)
     response = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("plan.json", as_bytes(tree))})
     preview_url = response.url
@@ -204,3 +204,56 @@ def test_aac_uploads_previews_and_applies_in_the_browser_pages(client, plan112, 
     response = client.post(reverse("measures:import"), {"file": SimpleUploadedFile("bad.json", as_bytes(broken))})
     page = client.get(response.url)
     assert page.status_code == 400 and f"{path}.quantity" in page.content.decode() and "不可為負數" in page.content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_workbook_comes_back_in_and_a_round_trip_through_an_empty_database_gives_the_same_plan(plan112, fmt):
+    publish_year(113)
+    workbook = EXPORTERS[fmt].render(plan112).content
+    assert plan_import(content=workbook, apply=False).diff.is_empty
+    before = exported(plan112)
+    from reporting.models import Obligation, TargetProposal
+
+    TargetProposal.objects.all().delete()
+    Obligation.objects.all().delete()
+    PlanVersion.objects.all().delete()
+    TargetYear.objects.all().delete()
+    plan_import(content=workbook, apply=True)
+    plan = PlanVersion.objects.get(code="112")
+    assert comparable(exported(plan)) == comparable(before)
+    assert EXPORTERS[fmt].render(plan).content and plan_import(content=EXPORTERS[fmt].render(plan).content, apply=False).diff.is_empty
+
+
+def _edit_xlsx(content: bytes, sheet: str, cell: str, value) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    workbook[sheet][cell] = value
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_an_edited_cell_of_a_new_years_sheet_comes_in_and_a_bad_one_is_named_by_its_address(plan112):
+    publish_year(113)
+    TargetYear.objects.filter(year=113).delete()  # 113 as a file brings it, not yet in the database
+    TargetValue.objects.filter(year=113).delete()
+    import openpyxl
+
+    content = EXPORTERS["xlsx"].render(plan112).content
+    assert "113年目標值明細" not in openpyxl.load_workbook(io.BytesIO(content)).sheetnames
+    publish_year(113)
+    content = EXPORTERS["xlsx"].render(plan112).content
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["113年目標值明細"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet[f"G{r}"].value == "數量")
+    bad = _edit_xlsx(content, "113年目標值明細", f"I{row}", "三百")
+    before = snapshot()
+    with pytest.raises(PlanImportError) as error:
+        plan_import(content=bad, apply=True)
+    assert error.value.problems[0][0] == f"工作表「113年目標值明細」儲存格 I{row}" and "不是數字" in error.value.problems[0][1]
+    assert snapshot() == before
+    # 113 is published, so a changed figure in its sheet is refused as an in-place edit.
+    changed = _edit_xlsx(content, "113年目標值明細", f"I{row}", 4321)
+    with pytest.raises(PlanImportError, match="民國113年的目標值已核定公布"):
+        plan_import(content=changed, apply=True)
+    assert snapshot() == before

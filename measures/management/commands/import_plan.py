@@ -6,7 +6,7 @@ from measures.plan_import import PlanImportError, plan_import
 
 
 class Command(BaseCommand):
-    help = "匯入 export_plan 匯出的方案檔（JSON）：先列出與資料庫的差異，再全部套用或全部不套用。加 --dry-run 只列差異。"
+    help = "匯入 export_plan 匯出的方案檔（JSON、XLSX 或 ODS）：先列出與資料庫的差異，再全部套用或全部不套用。加 --dry-run 只列差異。"
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="方案檔路徑，例如 plan-112.json")
@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, dry_run, expected, **options):
         file = Path(path)
-        if file.suffix.lower() != ".json":
-            raise CommandError(f"{path}：目前可匯入 export_plan 匯出的 JSON 檔（--format json）。")
+        if file.suffix.lower() not in (".json", ".xlsx", ".ods"):
+            raise CommandError(f"{path}：請匯入 export_plan 匯出的 JSON、XLSX 或 ODS 檔。")
         try:
             content = file.read_bytes()
         except OSError as error:
