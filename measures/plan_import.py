@@ -144,6 +144,16 @@ def _indicator_refs(refs, indicators) -> list:
     return [ref if ref in numbers else (None if ref in unnumbered else ref) for ref in refs]
 
 
+def _share_figure(share: dict, unit: str) -> str:
+    """A share's printed figure, with the value's unit when it was written without one."""
+    figure = str(share.get("figure") or "").strip()
+    if figure and unit and not figure.endswith(unit.strip()):
+        from .target_values import figure_text
+
+        return figure_text(_decimal(share.get("quantity")) or Decimal(0), unit)
+    return figure
+
+
 def _value_items(values: list[dict], indicators) -> list[dict]:
     """The export's rows (a split item is several rows with parts 1, 2 …) as the fixtures' items."""
     items: list[dict] = []
@@ -151,7 +161,7 @@ def _value_items(values: list[dict], indicators) -> list[dict]:
         figure = {
             "kind": value.get("kind"), "figure": value.get("figure") or "", "comparator": value.get("comparator") or "",
             "grade": value.get("grade") or "", "due": value.get("due_on"),
-            "breakdown": [{"agency": share.get("agency"), "figure": share.get("figure")} for share in value.get("breakdown") or []],
+            "breakdown": [{"agency": share.get("agency"), "figure": _share_figure(share, value.get("unit") or "")} for share in value.get("breakdown") or []],
             "note": value.get("note", ""),
         }
         if value.get("kind") not in TargetValue.NUMERIC_KINDS:
@@ -197,33 +207,30 @@ def _cell_text(cell) -> str:
 def read_workbook(content: bytes) -> dict:
     """An XLSX or ODS that export_plan wrote: the tree from its machine-readable sheet, with
     the values as the per-year sheets now hold them (those cells are what people edit)."""
-    from anticorruption.spreadsheets import SheetFileError, read_rows, sheet_names
+    from anticorruption.spreadsheets import SheetFileError, read_workbook_rows
 
     from .exporters import MACHINE_MARK, MACHINE_SHEET
 
     try:
-        names = sheet_names(content)
-        if MACHINE_SHEET not in names:
-            raise PlanImportError([("", _("找不到工作表「%(sheet)s」：這不是本系統匯出的方案檔，或該工作表被刪除了。") % {"sheet": MACHINE_SHEET})])
-        chunks = read_rows(content, sheet_title=MACHINE_SHEET, max_rows=10000, max_columns=2)
+        sheets = read_workbook_rows(content, max_rows=5000, max_columns=len(VALUE_COLUMNS))
     except SheetFileError as error:
         raise PlanImportError([("", str(error))]) from None
+    if MACHINE_SHEET not in sheets:
+        raise PlanImportError([("", _("找不到工作表「%(sheet)s」：這不是本系統匯出的方案檔，或該工作表被刪除了。") % {"sheet": MACHINE_SHEET})])
+    chunks = sheets[MACHINE_SHEET]
     text = "".join(_cell_text(cells[1]).removeprefix(MACHINE_MARK) for number, cells in chunks[1:] if len(cells) > 1)
     tree = read_json(text.encode("utf-8"))
     problems = []
-    for name in names:
+    for name, rows in sheets.items():
         if name.endswith("年目標值明細"):
-            problems += _apply_value_sheet(content, name, tree["plan"])
+            problems += _apply_value_sheet(rows, name, tree["plan"])
     if problems:
         raise PlanImportError(problems)
     return tree
 
 
-def _apply_value_sheet(content: bytes, sheet: str, plan: dict) -> list[tuple[str, str]]:
+def _apply_value_sheet(rows, sheet: str, plan: dict) -> list[tuple[str, str]]:
     """Each row of a year's value sheet onto its value in the tree; rows gone are values removed."""
-    from anticorruption.spreadsheets import read_rows
-
-    rows = read_rows(content, sheet_title=sheet, max_rows=5000, max_columns=len(VALUE_COLUMNS))
     if not rows:
         return []
     header = [_cell_text(cell) for cell in rows[0][1]]

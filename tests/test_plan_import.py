@@ -257,3 +257,13 @@ def test_an_edited_cell_of_a_new_years_sheet_comes_in_and_a_bad_one_is_named_by_
     with pytest.raises(PlanImportError, match="民國113年的目標值已核定公布"):
         plan_import(content=changed, apply=True)
     assert snapshot() == before
+
+
+def test_the_benchmark_prints_preview_and_apply_beside_a_bare_openpyxl_read(plan112):
+    out = io.StringIO()
+    call_command("benchmark_plan_import", "--runs", "1", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert "民國112、113、114年目標值" in lines[0]
+    assert lines[1].startswith("預覽：") and "openpyxl 讀取" in lines[1] and "倍" in lines[1]
+    assert lines[2].startswith("套用：")
+    assert not TargetYear.objects.filter(year__gt=112).exists()  # the years made for it are rolled back

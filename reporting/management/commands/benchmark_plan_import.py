@@ -1,0 +1,67 @@
+"""Import preview and apply of the whole plan with three years of values, beside a bare
+openpyxl read of the same file, timed alternately in one run (goal: at most 3×)."""
+
+import io
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from openpyxl import load_workbook
+
+from measures.exporters import EXPORTERS
+from measures.models import PlanVersion, TargetYear
+from measures.plan_import import plan_import
+
+from ...demo_targets import demo_aac_user, demo_target_year_ensure
+from ..benchmarking import interleaved_medians
+
+GOAL = 3.0
+
+
+class _Rollback(Exception):
+    pass
+
+
+def bare_read(content: bytes) -> int:
+    """The fastest correct read of every cell: openpyxl's read-only mode, values only."""
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    cells = sum(1 for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for _value in row)
+    workbook.close()
+    return cells
+
+
+class Command(BaseCommand):
+    help = "匯入方案檔的效能：三個年度目標值的整份方案，預覽及套用與單純以 openpyxl 讀取同一檔案比較（目標 3 倍以內）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--runs", type=int, default=5, help="交替量測次數（取中位數）")
+        parser.add_argument("--plan", default="112", help="版本代碼")
+
+    def handle(self, *args, runs, plan, **options):
+        version = PlanVersion.objects.filter(code=plan).first()
+        if version is None:
+            raise CommandError(f"找不到版本「{plan}」。")
+        try:
+            with transaction.atomic():  # the years made for the measurement are rolled back
+                self._measure(version, runs)
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    def _measure(self, plan, runs):
+        published = sorted(TargetYear.objects.filter(plan=plan, state=TargetYear.State.PUBLISHED).values_list("year", flat=True))
+        aac = demo_aac_user()
+        year = published[-1]
+        while len(published) < 3:
+            year += 1
+            demo_target_year_ensure(year=year, aac=aac, plan=plan)
+            published.append(year)
+        content = EXPORTERS["xlsx"].render(plan).content
+        cells = bare_read(content)
+        self.stdout.write(f"檔案：{len(content):,} bytes，{cells:,} 個儲存格，民國{'、'.join(map(str, published))}年目標值")
+        for label, apply in (("預覽", False), ("套用", True)):
+            ours, baseline = interleaved_medians(
+                runs, lambda apply=apply: plan_import(content=content, filename="plan.xlsx", apply=apply), lambda: bare_read(content),
+            )
+            ratio = ours / baseline
+            verdict = "達成" if ratio <= GOAL else "未達成"
+            self.stdout.write(f"{label}：{ours * 1000:,.0f} ms；openpyxl 讀取：{baseline * 1000:,.0f} ms；{ratio:.2f} 倍（目標 ≤ {GOAL:g} 倍，{verdict}）")
