@@ -11,24 +11,11 @@ from agencies.models import Agency, Role
 from measures.models import TargetValue, TargetYear
 from reporting.models import ReporterRule, TargetProposal
 
-from .personas import make_personas, user_with_role
-from .test_target_setting import approve_all
+from .personas import user_with_role
+from .test_target_setting import approve_all, fast_passwords, people  # noqa: F401 (fixtures shared with the service tests)
 
 pytestmark = pytest.mark.django_db
 DUE = timezone.localdate() + datetime.timedelta(days=30)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def people(reference_data):
-    personas = make_personas()
-    personas.officer_mjib = user_with_role("officer_mjib", "法務部調查局", Role.OFFICER)
-    personas.officer_aac = user_with_role("officer_aac", "法務部廉政署", Role.OFFICER)
-    return personas
 
 
 def open_113(client, people, **extra):
