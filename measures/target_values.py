@@ -146,7 +146,7 @@ def clean_value_input(*, data: dict, year: int) -> CleanValue:
         if quantity is not None and kind == TargetValue.Kind.RATIO and unit == "%" and quantity > 100:
             errors["quantity"] = _("比率不可超過 100%%（「%(value)s」）。") % {"value": plain_decimal(quantity)}
         shares = _shares(data.get("shares") or [], quantity, errors)
-    elif kind:
+    elif kind in TargetValue.Kind.values:  # an unknown kind is reported once, not per field
         if quantity is not None and "quantity" not in errors:
             errors["quantity"] = _("%(kind)s類目標值不填數值。") % {"kind": kind_label}
         unit, comparator = "", ""
@@ -162,7 +162,7 @@ def clean_value_input(*, data: dict, year: int) -> CleanValue:
             errors["due_on"] = _("里程碑類目標值須填寫完成期限。")
         elif due_on is not None and due_on.year < year + ROC_OFFSET:
             errors["due_on"] = _("完成期限不可早於民國%(year)d年。") % {"year": year}
-    elif kind:
+    elif kind in TargetValue.Kind.values:  # an unknown kind is reported once, not per field
         due_on = None
     if errors:
         raise TargetValueInputError(errors)

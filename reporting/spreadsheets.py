@@ -95,11 +95,9 @@ _KEY = re.compile(r"^O(\d+)-P(\d+)$", re.IGNORECASE)
 _EDITABLE_FILL = "FFF9E5"  # the cells to fill in
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
-
-_FOLDED_COLUMNS = {_fold(column): column for column in KNOWN_COLUMNS}
 
 
 def row_key(obligation_id: int, period_id: int) -> str:
@@ -184,27 +182,32 @@ def _help_lines(*, agency, year, quarter) -> list[str]:
     ]
 
 
-def _finish_xlsx(content: bytes, layout: SheetLayout) -> bytes:
-    """Hide the key, unlock and shade the cells to fill in, protect the rest."""
+def finish_xlsx(content: bytes, *, sheet_title: str, editable: list[set[int]], choice_lists: dict | None = None) -> bytes:
+    """Hide the key (column A), unlock and shade the cells to fill in, protect the rest.
+
+    ``editable`` holds, per data row, the columns (0-based) that may change;
+    ``choice_lists`` maps a column to (labels, error message) offered as a drop-down.
+    Shared by every sheet that is downloaded to be filled in and uploaded again."""
     from openpyxl import load_workbook
     from openpyxl.styles import PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = load_workbook(io.BytesIO(content))
-    worksheet = workbook[SHEET_TITLE]
+    worksheet = workbook[sheet_title]
     worksheet.column_dimensions["A"].hidden = True
     fill = PatternFill("solid", fgColor=_EDITABLE_FILL)
-    for row_number, columns in enumerate(layout.editable, start=2):
+    for row_number, columns in enumerate(editable, start=2):
         for column in columns:
             cell = worksheet.cell(row=row_number, column=column + 1)
             cell.protection = Protection(locked=False)
             cell.fill = fill
-    if layout.milestone_column is not None and layout.editable:
-        labels = ",".join(str(label) for _value, label in Entry.Milestone.choices)
-        choices = DataValidation(type="list", formula1=f'"{labels}"', allow_blank=True)
-        choices.error = _("辦理進度請從清單選擇。")
-        letter = worksheet.cell(row=1, column=layout.milestone_column + 1).column_letter
-        choices.add(f"{letter}2:{letter}{len(layout.editable) + 1}")
+    for column, (labels, error) in (choice_lists or {}).items():
+        if not editable:
+            break
+        choices = DataValidation(type="list", formula1='"' + ",".join(str(label) for label in labels) + '"', allow_blank=True)
+        choices.error = error
+        letter = worksheet.cell(row=1, column=column + 1).column_letter
+        choices.add(f"{letter}2:{letter}{len(editable) + 1}")
         worksheet.add_data_validation(choices)
     # Protected so the key and the reference columns are not changed by
     # accident; columns may still be resized, rows sorted and filtered.
@@ -218,14 +221,14 @@ def _finish_xlsx(content: bytes, layout: SheetLayout) -> bytes:
     return buffer.getvalue()
 
 
-def _finish_ods(content: bytes, layout: SheetLayout) -> bytes:
+def finish_ods(content: bytes, *, sheet_title: str, editable: list[set[int]]) -> bytes:
     """The same for ODS: a collapsed key column, unprotected cells to fill in."""
     from odf.opendocument import load
     from odf.style import Style, TableCellProperties
     from odf.table import Table, TableCell, TableColumn, TableRow
 
     document = load(io.BytesIO(content))
-    table = next(t for t in document.spreadsheet.getElementsByType(Table) if t.getAttribute("name") == SHEET_TITLE)
+    table = next(t for t in document.spreadsheet.getElementsByType(Table) if t.getAttribute("name") == sheet_title)
     table.setAttribute("protected", "true")
     table.getElementsByType(TableColumn)[0].setAttribute("visibility", "collapse")
     open_styles = {}
@@ -245,7 +248,7 @@ def _finish_ods(content: bytes, layout: SheetLayout) -> bytes:
         return open_styles[name]
 
     rows = table.getElementsByType(TableRow)[1:]  # after the header row
-    for row, columns in zip(rows, layout.editable):
+    for row, columns in zip(rows, editable):
         cells = row.getElementsByType(TableCell)
         for column in columns:
             cells[column].setAttribute("stylename", open_style(cells[column].getAttribute("stylename")))
@@ -275,14 +278,17 @@ class XlsxEntrySheet(EntrySheetExporter):
     identifier, verbose_name, extension, content_type = "xlsx", "Excel", "xlsx", XLSX_CONTENT_TYPE
 
     def build(self, layout):
-        return _finish_xlsx(render_xlsx([layout.sheet, layout.help]), layout)
+        choices = {}
+        if layout.milestone_column is not None:
+            choices[layout.milestone_column] = ([label for _value, label in Entry.Milestone.choices], _("辦理進度請從清單選擇。"))
+        return finish_xlsx(render_xlsx([layout.sheet, layout.help]), sheet_title=SHEET_TITLE, editable=layout.editable, choice_lists=choices)
 
 
 class OdsEntrySheet(EntrySheetExporter):
     identifier, verbose_name, extension, content_type = "ods", "ODS", "ods", ODS_CONTENT_TYPE
 
     def build(self, layout):
-        return _finish_ods(render_ods([layout.sheet, layout.help]), layout)
+        return finish_ods(render_ods([layout.sheet, layout.help]), sheet_title=SHEET_TITLE, editable=layout.editable)
 
 
 EXPORTERS = {exporter.identifier: exporter for exporter in (XlsxEntrySheet(), OdsEntrySheet())}
@@ -291,12 +297,12 @@ EXPORTERS = {exporter.identifier: exporter for exporter in (XlsxEntrySheet(), Od
 # ------------------------------------------------------------------ reading
 
 
-def read_sheet(content: bytes) -> list[tuple[int, list[Cell]]]:
-    """The non-empty rows of the entry sheet, each with its row number."""
-    return read_rows(content, sheet_title=SHEET_TITLE, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+def read_sheet(content: bytes, *, sheet_title: str = SHEET_TITLE) -> list[tuple[int, list[Cell]]]:
+    """The non-empty rows of the sheet named ``sheet_title`` (else the first), each with its row number."""
+    return read_rows(content, sheet_title=sheet_title, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
 
 
-def _text(cell: Cell) -> str:
+def cell_text(cell: Cell) -> str:
     """A cell as text, the download's escaping of formula-like text undone."""
     value = cell.value
     if value is None:
@@ -313,11 +319,11 @@ def _text(cell: Cell) -> str:
     return text
 
 
-def _value(cell: Cell):
+def cell_value_of(cell: Cell):
     """What entry_save takes for a value field: numbers and dates as read, text as text."""
     if isinstance(cell.value, (Decimal, datetime.date)):
         return cell.value
-    return _text(cell) or None
+    return cell_text(cell) or None
 
 
 # ---------------------------------------------------------------- checking
@@ -398,25 +404,26 @@ def sheet_apply(*, user, content: bytes) -> SheetPlan:
     return _run(user=user, content=content, write=True)
 
 
-def _letter(index: int) -> str:
+def column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index + 1)
 
 
-def _header_problems(header_row) -> tuple[dict, list[str]]:
-    """Column name → index, and what is wrong with the header row."""
+def header_columns(header_row, *, known=KNOWN_COLUMNS, required=REQUIRED_COLUMNS) -> tuple[dict, list[str]]:
+    """Column name → index, and what is wrong with the header row (row 1)."""
+    folded = {fold(column): column for column in known}
     number, cells = header_row
     columns, unknown, repeated = {}, [], []
     if number != 1:
         return {}, [_("第 1 列應為欄位名稱（請使用本系統下載的檔案，不要刪除標題列）。")]
     for index, cell in enumerate(cells):
-        printed = _text(cell)
+        printed = cell_text(cell)
         if not printed:
             continue
-        column = _FOLDED_COLUMNS.get(_fold(printed))
+        column = folded.get(fold(printed))
         if column is None:
-            unknown.append(f"{printed}（{_letter(index)} 欄）")
+            unknown.append(f"{printed}（{column_letter(index)} 欄）")
         elif column in columns:
             repeated.append(column)
         else:
@@ -426,11 +433,11 @@ def _header_problems(header_row) -> tuple[dict, list[str]]:
     problems = []
     if unknown:
         problems.append(_("第 1 列有無法辨識的欄位：%(columns)s。請刪除這些欄，可用的欄位：%(known)s。") % {
-            "columns": "、".join(unknown), "known": "、".join(KNOWN_COLUMNS),
+            "columns": "、".join(unknown), "known": "、".join(known),
         })
     if repeated:
         problems.append(_("第 1 列的欄位重複：%(columns)s。") % {"columns": "、".join(dict.fromkeys(repeated))})
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    missing = [column for column in required if column not in columns]
     if missing:
         problems.append(_("檔案缺少欄位：%(columns)s。請使用本系統下載的檔案，不要刪除欄位。") % {"columns": "、".join(f"「{c}」" for c in missing)})
     return columns, problems
@@ -446,7 +453,7 @@ def _run(*, user, content: bytes, write: bool) -> SheetPlan:
     if not rows:
         plan.errors.append(_("檔案是空的。"))
         return plan
-    columns, problems = _header_problems(rows[0])
+    columns, problems = header_columns(rows[0])
     if problems:
         plan.errors.extend(problems)
         return plan
@@ -497,8 +504,8 @@ def _resolve_keys(rows, cell, user):
     wanted = {}
     for row in rows:
         key_cell = cell(row, KEY)
-        row.key = _text(key_cell) if not key_cell.formula else ""
-        match = _KEY.match(_fold(row.key))
+        row.key = cell_text(key_cell) if not key_cell.formula else ""
+        match = _KEY.match(fold(row.key))
         if key_cell.formula:
             row.fail(KEY, _("請輸入數值，不要使用公式。") + _("項目代碼請保留下載時的內容。"))
         elif not row.key:
@@ -559,10 +566,10 @@ def _same(before, after) -> bool:
 def _check_row(row: RowPlan, cells: list[Cell], columns: dict, named: set, cell):
     for index, found in enumerate(cells):
         if index not in named and not found.blank:
-            row.fail(_letter(index), _("這一欄沒有欄位名稱，內容不會被讀取；請刪除或移到正確的欄位。"), _letter(index))
+            row.fail(column_letter(index), _("這一欄沒有欄位名稱，內容不會被讀取；請刪除或移到正確的欄位。"), column_letter(index))
         elif found.formula and index != columns.get(KEY):
             column = next(name for name, position in columns.items() if position == index)
-            row.fail(column, _("請輸入數值，不要使用公式。"), _letter(index))
+            row.fail(column, _("請輸入數值，不要使用公式。"), column_letter(index))
     if row.obligation is None:
         return
     used = KIND_FIELDS[row.kind]
@@ -572,19 +579,19 @@ def _check_row(row: RowPlan, cells: list[Cell], columns: dict, named: set, cell)
             continue
         found = cell(row, column)
         if name in used:
-            row.values[name] = None if found.formula else _value(found)
+            row.values[name] = None if found.formula else cell_value_of(found)
         elif not found.blank and not found.formula:
             row.fail(column, _("此項指標不填「%(column)s」，請清空此欄；本項請填：%(used)s。") % {
                 "column": column, "used": "、".join(VALUE_COLUMNS[n] for n in used),
-            }, _letter(columns[column]))
-    row.narrative = _text(cell(row, NARRATIVE))
-    row.shortfall_reason = _text(cell(row, SHORTFALL))
+            }, column_letter(columns[column]))
+    row.narrative = cell_text(cell(row, NARRATIVE))
+    row.shortfall_reason = cell_text(cell(row, SHORTFALL))
     version_cell = cell(row, VERSION)
     if not version_cell.formula:
-        printed = _text(version_cell)
+        printed = cell_text(version_cell)
         folded = unicodedata.normalize("NFKC", printed)
         if folded and not re.fullmatch(r"\d+(\.0+)?", folded):
-            row.fail(VERSION, _("「%(text)s」不是版本編號；請保留下載時的內容。") % {"text": printed}, _letter(columns[VERSION]))
+            row.fail(VERSION, _("「%(text)s」不是版本編號；請保留下載時的內容。") % {"text": printed}, column_letter(columns[VERSION]))
         row.version = int(Decimal(folded)) if folded and re.fullmatch(r"\d+(\.0+)?", folded) else None
     if formulas:
         return  # what a formula cell holds is unknown: no comparison
@@ -593,7 +600,7 @@ def _check_row(row: RowPlan, cells: list[Cell], columns: dict, named: set, cell)
     except EntryValueError as error:
         for name, message in error.errors.items():
             column = COLUMN_OF_FIELD.get(name, name)
-            row.fail(column, message, _letter(columns[column]) if column in columns else "")
+            row.fail(column, message, column_letter(columns[column]) if column in columns else "")
         return
     cleaned.update(narrative=row.narrative, shortfall_reason=row.shortfall_reason)
     entry = row.entry
@@ -616,12 +623,13 @@ def _check_row(row: RowPlan, cells: list[Cell], columns: dict, named: set, cell)
     if frozen:
         row.fail(STATE, _("這筆資料目前為「%(state)s」，不能修改；請刪除這一列的變更，或請審核人退回後再上傳。") % {"state": entry.get_state_display()})
     if entry is not None and row.version != entry.version and not frozen:
-        row.fail(VERSION, _stale_message(entry, row.version), _letter(columns[VERSION]))
+        row.fail(VERSION, stale_message(entry, row.version), column_letter(columns[VERSION]))
     elif entry is None and row.version is not None:
-        row.fail(VERSION, _("這筆資料尚未填寫過，卻有版本 %(version)d；請重新下載後再填寫。") % {"version": row.version}, _letter(columns[VERSION]))
+        row.fail(VERSION, _("這筆資料尚未填寫過，卻有版本 %(version)d；請重新下載後再填寫。") % {"version": row.version}, column_letter(columns[VERSION]))
 
 
-def _stale_message(entry: Entry, version) -> str:
+def stale_message(entry, version) -> str:
+    """Who saved ``entry`` (an entry or a proposal: version, updated_by, updated_at) since ``version`` was downloaded."""
     who = (entry.updated_by.get_full_name() or entry.updated_by.username) if entry.updated_by else _("其他使用者")
     return _(
         "您下載的是版本 %(yours)s，但 %(who)s 已於 %(when)s 儲存了版本 %(current)d；"
@@ -646,7 +654,7 @@ def _save(row: RowPlan, user):
         for name, message in error.errors.items():
             row.fail(COLUMN_OF_FIELD.get(name, name), message)
     except EntryConflict as error:
-        row.fail(VERSION, _stale_message(error.current, row.version))
+        row.fail(VERSION, stale_message(error.current, row.version))
     except IntegrityError:
         # Someone created this entry after the file was read.
         row.fail(VERSION, _("在您上傳期間已有人填寫這筆資料；請重新下載後再填寫。"))
