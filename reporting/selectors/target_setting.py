@@ -239,3 +239,11 @@ def year_without_values_message(*, year: int) -> str:
     return _("民國%(year)d年的目標值研訂中，尚未核定公布。尚未送出提案的主辦機關（%(count)d 個）：%(names)s。") % {
         "year": year, "count": len(waiting), "names": names,
     }
+
+
+def proposals_matching(*, target_year: TargetYear, query: str = "") -> QuerySet[TargetProposal]:
+    """The year's proposals, those whose text, measure or lead agency contains ``query``."""
+    proposals = _proposal_queryset().filter(target_year=target_year)
+    if query:
+        proposals = proposals.filter(Q(text__icontains=query) | Q(measure__text__icontains=query) | Q(lead_agency__name__icontains=query))
+    return proposals

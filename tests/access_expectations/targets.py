@@ -83,4 +83,18 @@ EXPECTED = {
     ),
     "targets:proposal_action": (lambda c: {"pk": _proposal(c).pk, "action": "approve"}, POST_ONLY),
     "targets:revise": (lambda c: {"pk": _value(c).pk}, AAC_ONLY),
+    # The year's target sheet: 調查局's by whoever sees 調查局; every agency's by the national roles.
+    "targets:sheet": (
+        lambda c: {"year": _year(c).year, "agency": _mjib(c).pk, "fmt": "xlsx"},
+        _by(officer_a=404, officer_b=404, reviewer=200, aac=200, ndc=200, admin=200),
+    ),
+    "targets:sheet_all": (
+        lambda c: {"year": _year(c).year, "fmt": "ods"}, _by(officer_a=403, officer_b=403, reviewer=403, aac=200, ndc=200, admin=200),
+    ),
+    # Only officers save proposals (proposal_save), so only officers upload.
+    "targets:sheet_upload": (lambda c: {"year": _year(c).year}, _by(officer_a=200, officer_b=200, reviewer=403, aac=403, ndc=403, admin=403)),
+    # A token that is not in the user's session is not found.
+    "targets:sheet_preview": (
+        lambda c: {"year": _year(c).year, "token": "0" * 32}, _by(officer_a=404, officer_b=404, reviewer=403, aac=403, ndc=403, admin=403),
+    ),
 }
