@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, Sheet, render_ods, render_xlsx
 
 from . import selectors
+from .lineage import lineage_continues
 from .models import PlanVersion, TargetValue
 from .numbers import chinese_numeral
 from .target_values import plain_decimal
@@ -217,6 +218,7 @@ class PlanJsonExporter(PlanExporter):
 
     def tree(self, plan) -> dict:
         measures = list(selectors.plan_measures_full(plan=plan))
+        continues = lineage_continues(plan)
         strategies = {}
         for measure in measures:
             strategy = measure.strategy
@@ -229,7 +231,7 @@ class PlanJsonExporter(PlanExporter):
                     "title": strategy.title,
                     "measures": [],
                 }
-            strategies[strategy.pk]["measures"].append(self.measure(measure))
+            strategies[strategy.pk]["measures"].append(self._with_lineage(self.measure(measure), measure, continues))
         return {
             "format": JSON_FORMAT,
             "exported_at": timezone.now().isoformat(timespec="seconds"),
@@ -258,6 +260,16 @@ class PlanJsonExporter(PlanExporter):
                 "strategies": list(strategies.values()),
             },
         }
+
+    @staticmethod
+    def _with_lineage(item: dict, measure, continues: dict) -> dict:
+        """Extension: what each measure and indicator continues in the version before."""
+        if links := continues.get(("measure", measure.pk)):
+            item["continues"] = links
+        for indicator, row in zip(measure.indicators.all(), item["indicators"], strict=True):
+            if links := continues.get(("indicator", indicator.pk)):
+                row["continues"] = links
+        return item
 
     @staticmethod
     def measure(measure) -> dict:

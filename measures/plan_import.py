@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 from anticorruption.datafiles import DataFileError, LoadStats
 
 from .exporters import JSON_FORMAT, PlanJsonExporter
+from .lineage import LineageError, LineageProposal, lineage_propose, lineage_write, previous_version, stored_choices, tree_items
 from .loaders import PlanFile
-from .models import PlanVersion, TargetValue
+from .models import PlanVersion, TargetValue, TargetYear
+from .signals import values_published
 
 
 class PlanImportError(Exception):
@@ -32,6 +34,15 @@ class PlanImportError(Exception):
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
         super().__init__("；".join(f"{where}：{what}" if where else what for where, what in problems))
+
+
+class UnmappedFiguresError(PlanImportError):
+    """Indicators that already have figures would be dropped: refused, with the matching
+    so that AAC can map them in the preview."""
+
+    def __init__(self, problems, proposal: LineageProposal):
+        self.proposal = proposal
+        super().__init__(problems)
 
 
 # ------------------------------------------------------------------ reading the JSON
@@ -112,7 +123,8 @@ def data_from_tree(plan: dict) -> dict:
 
 
 def _measure(measure: dict) -> dict:
-    indicators = measure.get("indicators") or []
+    # What an indicator continues is lineage (measures/lineage.py), not the plan's text.
+    indicators = [{key: value for key, value in indicator.items() if key != "continues"} for indicator in measure.get("indicators") or []]
     return {
         "number": measure.get("number"),
         "printed_number": measure.get("printed_number", ""),
@@ -410,14 +422,22 @@ class ImportResult:
     diff: PlanDiff
     stats: LoadStats
     applied: bool
+    lineage: LineageProposal | None = None  # the matching to the version before, if there is one
+    lineage_added: int = 0
+    lineage_removed: int = 0
 
 
 class _Preview(Exception):
     """Raised to roll the trial back."""
 
 
-def plan_import(*, content: bytes, filename: str = "plan.json", apply: bool, expected_code: str | None = None) -> ImportResult:
-    """Preview (``apply`` false) or apply a plan file; all of it or nothing."""
+def plan_import(
+    *, content: bytes, filename: str = "plan.json", apply: bool, expected_code: str | None = None, lineage: dict | None = None, user=None,
+) -> ImportResult:
+    """Preview (``apply`` false) or apply a plan file; all of it or nothing.
+
+    ``lineage`` holds AAC's corrections to the proposed matching with the version before
+    ({"measures": {new ref: old ref or None}, "indicators": {…}}, see measures/lineage.py)."""
     tree = read_workbook(content) if content[:2] == b"PK" else read_json(content)
     plan_data = tree["plan"]
     code = str(plan_data.get("code") or "").strip()
@@ -425,21 +445,63 @@ def plan_import(*, content: bytes, filename: str = "plan.json", apply: bool, exp
         raise PlanImportError([("plan.code", _("這是「%(code)s」版的方案檔，不是「%(expected)s」版。") % {"code": code or "?", "expected": expected_code})])
     if problems := check_values(plan_data):
         raise PlanImportError(problems)
-    before = _tree(PlanVersion.objects.filter(code=code).first())
+    stored = PlanVersion.objects.filter(code=code).first()
+    before = _tree(stored)
     try:
         plan_file = PlanFile(filename, data_from_tree(plan_data), verbatim=False)
     except DataFileError as error:
         raise PlanImportError([(error.entry, error.problem)]) from None
+    proposal = _lineage_proposal(plan_data, code=code, first_year=plan_file.plan_fields["first_year"], stored=stored, choices=lineage)
     result = None
+    published_before = set(TargetYear.objects.filter(state=TargetYear.State.PUBLISHED).values_list("year", flat=True))
     try:
         with transaction.atomic():
             try:
                 plan, stats = plan_file.write()
             except DataFileError as error:
                 raise PlanImportError([(error.entry, error.problem)]) from None
-            result = ImportResult(plan=plan, diff=plan_diff(before=before, after=_tree(plan), code=code), stats=stats, applied=apply)
+            added = removed = 0
+            if proposal is not None:
+                added, removed = lineage_write(plan=plan, proposal=proposal, user=user)
+            result = ImportResult(
+                plan=plan, diff=plan_diff(before=before, after=_tree(plan), code=code), stats=stats, applied=apply,
+                lineage=proposal, lineage_added=added, lineage_removed=removed,
+            )
             if not apply:
                 raise _Preview
+            if years := sorted(set(plan_file.value_years()) - published_before):
+                values_published.send(sender=PlanVersion, years=years)
     except _Preview:
         result.plan = PlanVersion.objects.filter(code=code).first()
     return result
+
+
+def _lineage_proposal(plan_data: dict, *, code: str, first_year: int, stored: PlanVersion | None, choices: dict | None) -> LineageProposal | None:
+    """The matching with the version before: proposed by reference and text, then what the
+    file carries, then what is already confirmed, then AAC's corrections, each over the last."""
+    previous = previous_version(code=code, first_year=first_year)
+    if previous is None:
+        return None
+    measures, indicators, continues = tree_items(plan_data)
+    proposal = lineage_propose(previous=previous, measures=measures, indicators=indicators)
+    try:
+        carried = {"measures": {}, "indicators": {}}
+        for reference, links in continues.items():
+            for link in links if isinstance(links, list) else []:
+                if isinstance(link, dict) and link.get("plan") == previous.code:
+                    carried["indicators" if "#" in reference else "measures"][reference] = link.get("reference")
+        proposal.choose(carried, where="continues")
+        if stored is not None:
+            proposal.choose(stored_choices(stored, previous), where="lineage", strict=False)
+        if choices:
+            proposal.choose(choices, where="lineage")
+    except LineageError as error:
+        raise PlanImportError(error.problems) from None
+    if missing := proposal.unmapped_with_figures():
+        raise UnmappedFiguresError([
+            ("lineage", _("「%(plan)s」的%(label)s（%(ref)s）「%(text)s」已有填報資料，新版本卻沒有指標延續它；請在對應表中指定延續它的指標（命令列：--lineage 對應檔），已有的資料才能接續。") % {
+                "plan": previous, "label": item.label, "ref": item.reference, "text": item.text[:40],
+            })
+            for item in missing
+        ], proposal)
+    return proposal

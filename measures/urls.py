@@ -17,4 +17,5 @@ urlpatterns = [
     path("plans/<slug:code>/agencies/<int:pk>/", views.agency_detail, name="agency"),
     path("plans/<slug:code>/export.<slug:fmt>", views.plan_export, name="export"),
     path("plans/<slug:code>/key-items/", views.key_items, name="key_items"),
+    path("plans/<slug:code>/changes/", views.plan_changes, name="changes"),
 ]

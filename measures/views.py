@@ -10,7 +10,8 @@ from anticorruption.uploads import UploadStash
 
 from . import selectors, services
 from .exporters import EXPORTERS
-from .plan_import import PlanImportError, plan_import
+from .lineage import previous_version, stored_lineage
+from .plan_import import PlanImportError, UnmappedFiguresError, plan_import
 from .years import parse_roc_year
 
 
@@ -48,6 +49,7 @@ def plan_overview(request, code):
             "totals": selectors.plan_totals(plan=plan, year=year["value_year"]),
             "exporters": EXPORTERS.values(),
             "can_import": request.user.has_role(Role.AAC_REVIEWER, Role.ADMINISTRATOR),
+            "previous_version": previous_version(code=plan.code, first_year=plan.first_year),
             **year,
         },
     )
@@ -186,21 +188,48 @@ def plan_upload(request):
     return render(request, "measures/plan_upload.html", {"error": error}, status=400 if error else 200)
 
 
+def _lineage_choices(post) -> dict | None:
+    """AAC's matching from the preview's selects: lineage-measures:<ref> = old ref or ""."""
+    choices = {"measures": {}, "indicators": {}}
+    for name, value in post.items():
+        kind, _sep, reference = name.partition(":")
+        if kind in ("lineage-measures", "lineage-indicators") and reference:
+            choices[kind.removeprefix("lineage-")][reference] = value or None
+    return choices if choices["measures"] or choices["indicators"] else None
+
+
 def plan_import_preview(request, token):
-    """GET: what the file would change, before → after. POST: apply all of it or nothing."""
+    """GET: what the file would change, before → after, and the proposed matching with the
+    version before. POST: preview again with AAC's matching, or apply all of it or nothing."""
     _require_plan_manager(request.user)
     upload = PLAN_UPLOADS.get(request, token)
     content = PLAN_UPLOADS.content(upload)
-    apply = request.method == "POST"
+    apply = request.method == "POST" and request.POST.get("action", "apply") == "apply"
+    choices = _lineage_choices(request.POST) if request.method == "POST" else None
+    context = {"upload": upload, "token": token}
     try:
-        result = plan_import(content=content, filename=upload["name"], apply=apply)
+        result = plan_import(content=content, filename=upload["name"], apply=apply, lineage=choices, user=request.user)
+    except UnmappedFiguresError as error:
+        return render(request, "measures/plan_import_preview.html", {**context, "problems": error.problems, "lineage": error.proposal}, status=400)
     except PlanImportError as error:
-        return render(request, "measures/plan_import_preview.html", {"upload": upload, "problems": error.problems, "token": token}, status=400)
+        return render(request, "measures/plan_import_preview.html", {**context, "problems": error.problems, "lineage": None}, status=400)
     if apply:
         PLAN_UPLOADS.forget(request, token)
         diff = result.diff
-        messages.success(request, _("已匯入「%(name)s」：新增 %(added)d、修改 %(changed)d、移除 %(removed)d 項。") % {
+        message = _("已匯入「%(name)s」：新增 %(added)d、修改 %(changed)d、移除 %(removed)d 項。") % {
             "name": upload["name"], "added": diff.count("added"), "changed": diff.count("changed"), "removed": diff.count("removed"),
-        })
+        }
+        if result.lineage_added or result.lineage_removed:
+            message += _("沿革對應新增 %(added)d、移除 %(removed)d 筆。") % {"added": result.lineage_added, "removed": result.lineage_removed}
+        messages.success(request, message)
         return redirect(result.plan)
-    return render(request, "measures/plan_import_preview.html", {"upload": upload, "diff": result.diff, "token": token})
+    return render(request, "measures/plan_import_preview.html", {
+        **context, "diff": result.diff, "lineage": result.lineage,
+        "lineage_changes": result.lineage_added + result.lineage_removed,
+    })
+
+
+def plan_changes(request, code):
+    """The version against the version before: what continues what, reworded, new, dropped."""
+    plan = selectors.plan_get(code=code)
+    return render(request, "measures/plan_changes.html", {"plan": plan, "lineage": stored_lineage(plan)})

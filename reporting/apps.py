@@ -6,3 +6,6 @@ class ReportingConfig(AppConfig):
     default_auto_field = 'django.db.models.BigAutoField'
     name = 'reporting'
     verbose_name = _("填報")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -53,6 +53,8 @@ EXPECTED = {
     "measures:agency": (lambda c: {"code": "112", "pk": c["personas"].agency_b.pk}, everyone_with_a_role()),
     "measures:export": (lambda c: {"code": "112", "fmt": "xlsx"}, everyone_with_a_role()),
     "measures:key_items": (lambda c: {"code": "112"}, everyone_with_a_role()),
+    # How a version differs from the one before is part of the published plan.
+    "measures:changes": (lambda c: {"code": "112"}, everyone_with_a_role()),
     # Plan files come back in only through AAC reviewers and administrators.
     "measures:import": (
         lambda c: {}, {"anonymous": LOGIN, "no_role": 403, "officer_a": 403, "officer_b": 403, "reviewer": 403, "aac": 200, "ndc": 403, "admin": 200},

@@ -139,15 +139,27 @@ def indicator_figures(
     return figures_of(entries, by=by, kinds=kinds or IndicatorKinds.load(indicators))
 
 
-def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, agencies=None) -> dict[int, dict]:
+def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, agencies=None, chain: list[Indicator] | None = None) -> dict[int, dict]:
     """{year: {"periods": {period number: Figure}, "year_to_date": {quarter: Figure}}} for every
     year with entries: the figure of each period alone, and the running year-to-date figure
-    (whose ``agencies`` is a lower bound: agencies are counted per period)."""
-    kinds = IndicatorKinds.load([indicator.pk])
-    entries = counted_entries(states=counted_states(include_submitted), agencies=agencies, indicators=[indicator.pk])
+    (whose ``agencies`` is a lower bound: agencies are counted per period).
+
+    Years before the indicator's plan version come from the indicators it continues
+    (measures/lineage.py), each only in the years of its own version, so one line of work
+    keeps its trend across a revision. ``chain``: that ancestry, when the caller has it."""
+    from measures.lineage import indicator_ancestry
+
+    chain = chain or indicator_ancestry(indicator)
+    kinds = IndicatorKinds.load([step.pk for step in chain])
+    in_own_years = Q()
+    for step in chain:
+        plan = step.measure.strategy.plan
+        years = Q(obligation__year__gte=plan.first_year) & (Q(obligation__year__lte=plan.last_year) if plan.last_year else Q())
+        in_own_years |= Q(obligation__indicator_id=step.pk) & years
+    entries = counted_entries(states=counted_states(include_submitted), agencies=agencies).filter(in_own_years)
     groups = _groups(entries, ("year", "period"), kinds)
     years = {year for year, _period in groups}
-    periods = {p.pk: p for p in ReportingPeriod.objects.filter(year__in=years, frequency=indicator.frequency)}
+    periods = ReportingPeriod.objects.filter(year__in=years, frequency__in={step.frequency for step in chain}).in_bulk()
     trend: dict[int, dict] = {year: {"periods": {}, "year_to_date": {}} for year in sorted(years)}
     for (year, period_id), group in sorted(groups.items(), key=lambda item: (item[0][0], periods[item[0][1]].number)):
         trend[year]["periods"][periods[period_id].number] = _figure(group, kinds)

@@ -4,7 +4,7 @@ Every function runs a fixed number of queries whatever the number of proposals
 (the lead agency's page is pinned in tests/test_target_setting_pages.py).
 """
 
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -148,20 +148,34 @@ def proposal_groups(*, proposals: QuerySet[TargetProposal], target_year: TargetY
 
 
 def _previous_figures(proposals, target_year):
-    """Year N−1's national figures (and the own-agency ones for values of one agency)."""
+    """Year N−1's national figures (and the own-agency ones for values of one agency). When
+    N−1 belongs to the version before, they are the figures of the indicators these continue."""
+    from measures.lineage import predecessors_for_year
+
     previous_year = target_year.year - 1
     indicator_ids = sorted({p.indicator_ids[0] for p in proposals if p.indicator_ids})
     if not indicator_ids:
         return {}, {}
-    kinds = IndicatorKinds.load(indicator_ids)
-    figures = indicator_figures(year=previous_year, quarter=4, indicators=indicator_ids, kinds=kinds)
-    own = [(p.indicator_ids[0], p.value_agency_id) for p in proposals if p.value_agency_id and p.indicator_ids]
+    if target_year.plan.first_year <= previous_year:  # N−1 is in this version: no lineage to follow
+        carried_by = {pk: pk for pk in indicator_ids}
+    else:
+        carried_by = predecessors_for_year(indicator_ids, year=previous_year)  # {indicator: the one that carried it in N−1}
+    if not carried_by:
+        return {}, {}
+    kinds = IndicatorKinds.load(sorted(set(carried_by.values())))
+    found = indicator_figures(year=previous_year, quarter=4, indicators=sorted(set(carried_by.values())), kinds=kinds)
+    figures = {pk: found[old] for pk, old in carried_by.items() if old in found}
+    own = [(carried_by[p.indicator_ids[0]], p.value_agency_id) for p in proposals if p.value_agency_id and p.indicator_ids and p.indicator_ids[0] in carried_by]
     own_figures = {}
     if own:
-        own_figures = indicator_figures(
+        found = indicator_figures(
             year=previous_year, quarter=4, indicators=sorted({i for i, _a in own}), agencies=sorted({a for _i, a in own}),
             by=("indicator", "agency"), kinds=kinds,
         )
+        carrying = defaultdict(list)
+        for pk, old in carried_by.items():
+            carrying[old].append(pk)
+        own_figures = {(pk, agency): figure for (old, agency), figure in found.items() for pk in carrying[old]}
     return figures, own_figures
 
 

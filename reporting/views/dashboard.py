@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Role
+from measures.lineage import lineage_steps
 from measures.models import Indicator, Measure, Strategy
 
 from .. import tasks
@@ -158,10 +159,11 @@ def dashboard_indicator(request, pk):
     periods = list(ReportingPeriod.objects.filter(year=query.year, frequency=indicator.frequency).order_by("number"))
     if exporting:
         return _export_response(request, IndicatorAgenciesExport(indicator, periods, rows, identifier=f"indicator-{indicator.pk}-{query.year}-q{query.quarter}"))
-    trend = indicator_trend(indicator=indicator, include_submitted=query.include_submitted, agencies=scope)
+    lineage = lineage_steps(indicator)
+    trend = indicator_trend(indicator=indicator, include_submitted=query.include_submitted, agencies=scope, chain=[step.indicator for step in lineage])
     return render(request, "reporting/dashboard/indicator.html", _board_context(
         request, filters, board, indicator=indicator, page=page, rows=rows, periods=periods, only_missing=only_missing,
-        trend=_trend_table(trend, periods), level_strategy=indicator.measure.strategy, level_measure=indicator.measure,
+        trend=_trend_table(trend, periods), lineage=lineage, level_strategy=indicator.measure.strategy, level_measure=indicator.measure,
     ))
 
 
