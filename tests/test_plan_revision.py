@@ -306,3 +306,31 @@ def test_a_file_whose_lineage_names_the_wrong_items_is_refused_by_name(plan112):
     with pytest.raises(PlanImportError, match="沒有編號「7\\(九\\)」的項目"):
         plan_import(content=as_bytes(copy.deepcopy(tree)), apply=True)
     assert not PlanVersion.objects.filter(code="116").exists()
+
+
+def test_the_annual_report_sets_each_figure_beside_the_year_befores_across_the_revision(plan112):
+    """116's report beside 115's figures: the reworded 1(一) indicator beside what 112's 1(一)
+    indicator reached in 115, the same quarter; a new indicator beside nothing."""
+    from reporting.exporters.annual_sheets import NationalReportWorkbook
+    from reporting.selectors.annual_report import national_report
+
+    publish_year(115)
+    old_indicator = Indicator.objects.get(measure=find_measure(plan112, 1, "(一)"), position=1)
+    for number, quantity in ((1, 4), (2, 7)):
+        Entry.objects.create(
+            obligation=Obligation.objects.get(year=115, indicator=old_indicator, agency__name="交通部"),
+            period=ReportingPeriod.objects.get(year=115, frequency=old_indicator.frequency, number=number), state="approved", quantity=quantity,
+        )
+    plan_import(content=as_bytes(revision_tree(plan112)), apply=True)
+    report = national_report(year=116, quarter=4)
+    rows = {(row.measure.reference, row.indicator.position if row.indicator else None): row for row in report.rows}
+    continued = rows[("1(一)", 1)]
+    assert continued.indicator.text == REWORDED_INDICATOR and continued.previous_figure.quantity == 11
+    assert rows[("2(七)", 1)].previous_figure is None  # new: nothing to compare with
+    # Up to the first quarter, the year before up to its first quarter.
+    first_quarter = {(row.measure.reference, row.indicator.position if row.indicator else None): row for row in national_report(year=116, quarter=1).rows}
+    assert first_quarter[("1(一)", 1)].previous_figure.quantity == 4
+    # The sheet carries it in its own column, as a number.
+    sheet = NationalReportWorkbook(report, []).sheets()[1]
+    column = [str(header) for header, _width in sheet.columns].index("上年度同期達成值")
+    assert 11 in [row[column] for row in sheet.rows if len(row) > column]

@@ -139,9 +139,9 @@ class NationalReportWorkbook(TableExport):
             columns=[
                 (_("具體策略"), 22), (_("執行措施編號"), 8), (_("執行措施"), 34), (_("主辦機關"), 16), (_("院列管"), 6),
                 (_("績效衡量指標"), 30), (_("績效目標值"), 30), (_("目標數值"), 12), (_("達成值"), 12), (_("單位"), 8),
-                (_("達成說明"), 12), (_("達成率（%）"), 10), (_("達成狀態"), 10), (_("執行情形"), 40),
+                (_("達成說明"), 12), (_("達成率（%）"), 10), (_("達成狀態"), 10), (_("執行情形"), 40), (_("上年度同期達成值"), 12),
             ],
-            autofilter=True, number_formats={7: NUMBER, 8: NUMBER, 11: PERCENT},
+            autofilter=True, number_formats={7: NUMBER, 8: NUMBER, 11: PERCENT, 14: NUMBER},
             title_lines=_sheet_title_lines(self.report.meta, heading),
         )
         for strategy, measures in strategies:
@@ -158,9 +158,12 @@ class NationalReportWorkbook(TableExport):
                         (_("是") if measure_section.is_key else "") if first_of_measure else None,
                         *_value_cells(row),
                         _statements(row.narratives),
+                        figure_number(row.previous_figure),
                     ])
                     if _is_ratio(row.figure):
                         sheet.cell_formats[(index, 8)] = PERCENT
+                    if _is_ratio(row.previous_figure):
+                        sheet.cell_formats[(index, 14)] = PERCENT
                 last = len(sheet.rows) - 1
                 if last > measure_first:
                     sheet.merges += [(measure_first, column, last, column) for column in (1, 2, 3, 4)]

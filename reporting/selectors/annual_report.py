@@ -22,7 +22,7 @@ from ..models import Entry, Obligation
 from .completeness import Completeness, completeness_year_to_date
 from .dashboard import DashboardQuery, StrategySummary, ValueRow, dashboard, quarter_end, value_year_for
 from .drilldown import AgencyRow, agency_obligations
-from .figures import counted_states, indicator_figures, periods_up_to
+from .figures import Figure, IndicatorKinds, counted_states, indicator_figures, periods_up_to
 
 ISSUER = "法務部"  # MOJ issues the report; AAC compiles it
 COMPILER = "法務部廉政署"
@@ -87,6 +87,7 @@ class ReportRow(ValueRow):
 
     narratives: list[Statement] = field(default_factory=list)
     shortfalls: list[Statement] = field(default_factory=list)  # 未達成原因及策進作為
+    previous_figure: Figure | None = None  # the year before, same quarter (across a revision, through lineage)
 
     @classmethod
     def of(cls, row: ValueRow) -> "ReportRow":
@@ -210,6 +211,7 @@ def national_report(*, year: int, quarter: int = 4, draft_reasons=None, today: d
     board = dashboard(user=None, query=DashboardQuery(plan=plan, year=year, quarter=quarter), today=today)
     rows = [ReportRow.of(row) for row in board.rows]
     _attach_statements(rows, year=year, quarter=quarter)
+    _attach_previous_figures(rows, year=year, quarter=quarter)
     sections, by_strategy = [], defaultdict(list)
     for row in rows:
         by_strategy[row.strategy.pk].append(row)
@@ -233,6 +235,33 @@ def national_report(*, year: int, quarter: int = 4, draft_reasons=None, today: d
         completeness=sorted(per_agency.values(), key=lambda c: (c.agency.name if c.agency else "")),
         completeness_total=total, tolerance=board.tolerance,
     )
+
+
+def _attach_previous_figures(rows: list[ReportRow], *, year: int, quarter: int):
+    """The year before's figure up to the same quarter, beside each row: of the same indicator,
+    or of the one it continues when the year before belongs to the version before; a value
+    printed for one agency beside that agency's own."""
+    from measures.lineage import predecessors_for_year
+
+    indicator_ids = sorted({row.indicator.pk for row in rows if row.indicator})
+    carried_by = predecessors_for_year(indicator_ids, year=year - 1)
+    if not carried_by:
+        return
+    earlier = sorted(set(carried_by.values()))
+    kinds = IndicatorKinds.load(earlier)
+    national = indicator_figures(year=year - 1, quarter=quarter, indicators=earlier, kinds=kinds)
+    own_agencies = sorted({row.value.agency_id for row in rows if row.value and row.value.agency_id})
+    own = indicator_figures(
+        year=year - 1, quarter=quarter, indicators=earlier, agencies=own_agencies, by=("indicator", "agency"), kinds=kinds,
+    ) if own_agencies else {}
+    for row in rows:
+        earlier_indicator = carried_by.get(row.indicator.pk) if row.indicator else None
+        if earlier_indicator is None:
+            continue
+        if row.value and row.value.agency_id:
+            row.previous_figure = own.get((earlier_indicator, row.value.agency_id))
+        else:
+            row.previous_figure = national.get(earlier_indicator)
 
 
 def _attach_statements(rows: list[ReportRow], *, year: int, quarter: int):
