@@ -83,6 +83,11 @@ class Link:
     def reworded(self) -> bool:
         return self.predecessor is not None and _compact(self.predecessor.text) != _compact(self.item.text)
 
+    @property
+    def unchanged(self) -> bool:
+        """Continues the item of the same reference, word for word."""
+        return self.predecessor is not None and self.predecessor.reference == self.item.reference and not self.reworded
+
 
 @dataclass
 class LineageProposal:
@@ -101,6 +106,15 @@ class LineageProposal:
         for link in self.indicators:
             by_measure.setdefault(link.item.measure, []).append(link)
         return [(link, by_measure.get(link.item.reference, [])) for link in self.measures]
+
+    def changed_groups(self) -> list[tuple[Link, list[Link]]]:
+        """Only measures that changed or have an indicator that did (with those indicators)."""
+        groups = []
+        for measure_link, indicator_links in self.grouped():
+            changed = [link for link in indicator_links if not link.unchanged]
+            if changed or not measure_link.unchanged:
+                groups.append((measure_link, changed))
+        return groups
 
     def summary(self) -> dict[str, int]:
         links = [*self.measures, *self.indicators]

@@ -232,4 +232,4 @@ def plan_import_preview(request, token):
 def plan_changes(request, code):
     """The version against the version before: what continues what, reworded, new, dropped."""
     plan = selectors.plan_get(code=code)
-    return render(request, "measures/plan_changes.html", {"plan": plan, "lineage": stored_lineage(plan)})
+    return render(request, "measures/plan_changes.html", {"plan": plan, "lineage": stored_lineage(plan), "show_all": request.GET.get("all") == "1"})

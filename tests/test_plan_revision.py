@@ -334,3 +334,14 @@ def test_the_annual_report_sets_each_figure_beside_the_year_befores_across_the_r
     sheet = NationalReportWorkbook(report, []).sheets()[1]
     column = [str(header) for header, _width in sheet.columns].index("上年度同期達成值")
     assert 11 in [row[column] for row in sheet.rows if len(row) > column]
+
+
+def test_the_changes_page_lists_what_changed_and_everything_on_request(plan112, reader_client):
+    plan_import(content=as_bytes(revision_tree(plan112)), apply=True)
+    url = reverse("measures:changes", args=["116"])
+    changed = reader_client.get(url).content.decode()
+    for reference in ("1(一)", "1(一)#1", "1(三)", "2(七)"):
+        assert f'data-reference="{reference}"' in changed
+    assert 'data-reference="1(二)"' not in changed and 'data-reference="1(一)#2"' not in changed
+    everything = reader_client.get(url, {"all": "1"}).content.decode()
+    assert 'data-reference="1(二)"' in everything and 'data-reference="1(一)#2"' in everything
