@@ -80,3 +80,24 @@ def test_a_version_cannot_take_over_years_an_older_one_already_has_values_for(se
     with pytest.raises(DataFileError, match="已有民國113年以後的年度目標值"):
         load_plan(path)
     assert snapshot() == before
+
+
+def test_a_rerun_leaves_an_imported_revision_and_its_lineage_alone(plan112):
+    from measures.models import IndicatorLineage, MeasureLineage
+    from measures.plan_import import plan_import
+
+    from .test_plan_revision import as_bytes, revision_tree
+
+    plan_import(content=as_bytes(revision_tree(plan112)), apply=True, lineage={"measures": {"2(七)": "1(三)"}})
+
+    def lineage():
+        return (
+            sorted(MeasureLineage.objects.values_list("measure_id", "predecessor_id", "basis")),
+            sorted(IndicatorLineage.objects.values_list("indicator_id", "predecessor_id", "basis")),
+        )
+
+    before, links = snapshot(), lineage()
+    assert links[0] and ("manual" in {basis for *_ids, basis in links[0]})
+    call_command("load_reference_data", stdout=io.StringIO())
+    assert snapshot() == before and lineage() == links
+    assert PlanVersion.objects.get(code="116").status == PlanVersion.Status.IN_FORCE
