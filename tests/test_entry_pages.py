@@ -100,6 +100,35 @@ def test_the_second_editor_sees_what_the_first_saved_and_keeps_their_text(client
     assert Entry.objects.get().quantity == 7
 
 
+def test_a_refused_submit_writes_nothing_and_the_next_save_goes_through(client, setup):
+    """Pressing 儲存並送出 with empty fields shows the errors and saves no draft; the officer's
+    next 儲存草稿 is then not taken for somebody else's edit."""
+    client.force_login(setup["officer"])
+    refused = client.post(_form_url(setup), {"quantity": "", "narrative": "", "submit": "1"})
+    assert refused.status_code == 200 and refused.context["form"].errors
+    assert not Entry.objects.exists()
+    saved = client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "version": refused.context["form"].data.get("version", ""), "save": "1"})
+    assert saved.status_code == 302
+    entry = Entry.objects.get()
+    assert (entry.state, entry.quantity, entry.narrative) == ("draft", 2, "召開 2 次")
+
+
+def test_a_refused_submit_of_a_saved_entry_keeps_what_was_saved(client, setup):
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "save": "1"})
+    entry = Entry.objects.get()
+    before = (entry.version, entry.quantity, entry.narrative, entry.events.count())
+    refused = client.post(_form_url(setup), {"quantity": "", "narrative": "", "version": entry.version, "submit": "1"})
+    assert refused.status_code == 200 and refused.context["form"].errors
+    entry.refresh_from_db()
+    assert (entry.version, entry.quantity, entry.narrative, entry.events.count()) == before and entry.state == "draft"
+    # The officer fills the narrative in and submits: no conflict with their own earlier save.
+    done = client.post(_form_url(setup), {"quantity": "3", "narrative": "召開 3 次", "version": entry.version, "submit": "1"})
+    assert done.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.state, entry.quantity) == ("submitted", 3)
+
+
 def test_submit_forward_return_and_resubmit_through_the_pages(client, setup):
     client.force_login(setup["officer"])
     client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "submit": "1"})

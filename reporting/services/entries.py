@@ -200,6 +200,14 @@ def entry_submit(*, entry: Entry, user) -> Entry:
 
 
 @transaction.atomic
+def entry_save_and_submit(*, obligation: Obligation, period: ReportingPeriod, user, data: EntryInput) -> Entry:
+    """Save what was typed and submit it as one step: a refused submit writes nothing, not
+    even the draft, so the officer's next save is not taken for somebody else's edit."""
+    entry = entry_save(obligation=obligation, period=period, user=user, data=data)
+    return entry_submit(entry=entry, user=user)
+
+
+@transaction.atomic
 def entry_forward(*, entry: Entry, user) -> Entry:
     entry = _locked(entry)
     if not is_agency_member(user, entry.obligation.agency_id, Role.AGENCY_REVIEWER):

@@ -74,15 +74,13 @@ def entry_edit(request, obligation, period):
         if form.is_valid():
             data = form.cleaned_data
             values = {name: data.get(name) for name in ("quantity", "numerator", "denominator", "milestone", "reached_on", "grade", "text")}
+            entry_input = EntryInput(values=values, narrative=data["narrative"], shortfall_reason=data["shortfall_reason"], expected_version=data["version"])
             try:
-                entry = workflow.entry_save(
-                    obligation=obligation, period=period, user=request.user,
-                    data=EntryInput(values=values, narrative=data["narrative"], shortfall_reason=data["shortfall_reason"], expected_version=data["version"]),
-                )
                 if "submit" in request.POST:
-                    entry = workflow.entry_submit(entry=entry, user=request.user)
+                    entry = workflow.entry_save_and_submit(obligation=obligation, period=period, user=request.user, data=entry_input)
                     messages.success(request, _("已送出。"))
                 else:
+                    entry = workflow.entry_save(obligation=obligation, period=period, user=request.user, data=entry_input)
                     messages.success(request, _("草稿已儲存。"))
                 return redirect("reporting:entry_detail", pk=entry.pk)
             except EntryValueError as error:
