@@ -1,6 +1,7 @@
 """Who reports what: obligations derived each year from the plan's assignments."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -254,6 +255,20 @@ class EntryEvent(models.Model):
         verbose_name = _("填報歷程")
         verbose_name_plural = _("填報歷程")
         ordering = ["entry", "at", "pk"]
+
+    @property
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field label, before, after) in the interface's language, choices by their labels."""
+        rows = []
+        for name, (before, after) in (self.changes or {}).items():
+            try:
+                field = Entry._meta.get_field(name)
+            except FieldDoesNotExist:
+                rows.append((name, before, after))
+                continue
+            choices = dict(field.choices or ())
+            rows.append((str(field.verbose_name), choices.get(before, before), choices.get(after, after)))
+        return rows
 
 
 from .models_notices import Notice, TargetReminderLog  # noqa: E402,F401

@@ -148,6 +148,8 @@ def test_submit_forward_return_and_resubmit_through_the_pages(client, setup):
     assert Entry.objects.get().state == "submitted"
     history = client.get(reverse("reporting:entry_detail", args=[entry.pk]))
     assert history.text.count("<tr>") >= 6 and "請附會議紀錄。" in history.text
+    # What changed, named as the form names it, never by the field's code name.
+    assert "執行情形：召開 2 次 → 已附會議紀錄" in history.text and "<code>narrative</code>" not in history.text and "quantity" not in history.text
 
 
 def test_another_agency_cannot_act_on_or_open_the_entry(client, setup):
