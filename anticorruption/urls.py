@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .favicon import favicon
 from .health import healthz
 
 admin.site.site_header = "國家廉政建設行動方案管考系統"
@@ -10,6 +11,8 @@ admin.site.index_title = "系統管理"
 urlpatterns = [
     # Probed by address from docker-compose.yml, never reversed; tests/test_compose.py pins who may call it.
     path("healthz", healthz),
+    # Browsers and crawlers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path("favicon.ico", favicon),
     path("accounts/", include("agencies.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -71,3 +71,13 @@ def test_demo_tasks_run_in_process_without_a_broker(settings):
     if not os.environ.get("CELERY_BROKER_URL"):
         assert settings.CELERY_TASK_ALWAYS_EAGER
         assert app.conf.task_always_eager
+
+
+def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("img/favicon.svg")
+    login = client.get("/accounts/login/").content.decode()
+    assert 'rel="icon"' in login and "img/favicon.svg" in login
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
