@@ -212,7 +212,9 @@ def read_workbook(content: bytes) -> dict:
     from .exporters import MACHINE_MARK, MACHINE_SHEET
 
     try:
-        sheets = read_workbook_rows(content, max_rows=5000, max_columns=len(VALUE_COLUMNS))
+        sheets = read_workbook_rows(
+            content, max_rows=5000, max_columns=len(VALUE_COLUMNS), sheets=lambda title: title == MACHINE_SHEET or title.endswith("年目標值明細"),
+        )
     except SheetFileError as error:
         raise PlanImportError([("", str(error))]) from None
     if MACHINE_SHEET not in sheets:
