@@ -9,6 +9,7 @@ one message naming the file, the entry and the problem.
 """
 
 import datetime
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,7 +200,7 @@ class FieldReader:
 
     def choice(self, key, choices, default=None):
         value = self.data.get(key) or default
-        valid = [str(c) for c in choices.values]
+        valid = _choice_values(choices)
         if value not in valid:
             self.fail(_("欄位 %(key)s 的值「%(value)s」不在允許範圍（%(valid)s）。") % {"key": key, "value": value, "valid": "、".join(v for v in valid if v)})
         return value
@@ -214,6 +215,12 @@ class FieldReader:
             return datetime.date.fromisoformat(str(value))
         except ValueError:
             self.fail(_("欄位 %(key)s 應為日期（YYYY-MM-DD），實際為「%(value)s」。") % {"key": key, "value": value})
+
+
+@functools.cache
+def _choice_values(choices) -> list[str]:
+    """The values of a choices class, worked out once (Django builds the list anew on every access)."""
+    return [str(c) for c in choices.values]
 
 
 def require_unique(reader: "FieldReader", numbers, what: str):
