@@ -264,6 +264,8 @@ def test_the_benchmark_prints_preview_and_apply_beside_a_bare_openpyxl_read(plan
     call_command("benchmark_plan_import", "--runs", "1", stdout=out)
     lines = out.getvalue().splitlines()
     assert "民國112、113、114年目標值" in lines[0]
-    assert lines[1].startswith("預覽：") and "openpyxl 讀取" in lines[1] and "倍" in lines[1]
-    assert lines[2].startswith("套用：")
+    assert lines[1].startswith("預覽：") and "openpyxl 讀取（唯讀模式）" in lines[1] and "倍" in lines[1] and "資料庫查詢" in lines[1]
+    assert lines[2].startswith("套用：") and "資料庫查詢" in lines[2]
+    assert lines[3].startswith("基準：openpyxl 唯讀模式")
     assert not TargetYear.objects.filter(year__gt=112).exists()  # the years made for it are rolled back
+
