@@ -269,3 +269,13 @@ def test_the_benchmark_prints_preview_and_apply_beside_a_bare_openpyxl_read(plan
     assert lines[3].startswith("基準：openpyxl 唯讀模式")
     assert not TargetYear.objects.filter(year__gt=112).exists()  # the years made for it are rolled back
 
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_a_no_change_import_of_the_whole_plan_takes_a_fixed_handful_of_queries(plan112, apply, django_assert_max_num_queries):
+    """Each kind of row is read once for the whole plan and written in bulk: re-importing the
+    112 plan with three years of values must not cost a query per measure (it once took ~1,350)."""
+    publish_year(114)
+    content = EXPORTERS["xlsx"].render(plan112).content
+    with django_assert_max_num_queries(50):
+        result = plan_import(content=content, filename="plan.xlsx", apply=apply)
+    assert result.diff.is_empty and not result.stats.changed
