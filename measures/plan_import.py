@@ -351,6 +351,7 @@ def _index(tree: dict | None) -> dict[tuple, tuple[str, str, dict]]:
     items = {}
     if not tree:
         return items
+    value_what, years = _("目標值"), {}  # translated once, not per value
     for strategy in tree["strategies"]:
         for measure in strategy["measures"]:
             reference = f"{strategy['number']}{measure['printed_number'] or measure['number']}"
@@ -370,7 +371,7 @@ def _index(tree: dict | None) -> dict[tuple, tuple[str, str, dict]]:
             for value in measure["values"]:
                 label = f"{value['number'] or ''}{'-' + str(value['part']) if value['part'] else ''}"
                 items[("value", *base, value["year"], value["number"], value["part"], value["agency"])] = (
-                    _("目標值"), f"{reference} {_('民國%(year)d年') % {'year': value['year']}} {label}".strip(),
+                    value_what, f"{reference} {years.get(value['year']) or years.setdefault(value['year'], _('民國%(year)d年') % {'year': value['year']})} {label}".strip(),
                     {k: value[k] for k in ("text", "part_text", "kind", "quantity", "unit", "comparator", "grade", "due_on", "note")}
                     | {"breakdown": "、".join(f"{b['agency']} {b['quantity']}" for b in value["breakdown"])},
                 )
