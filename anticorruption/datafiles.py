@@ -2,12 +2,16 @@
 
 A file is read and checked completely before anything is written; the write
 happens in one transaction and touches only rows whose content differs, so
-loading the same file twice changes nothing. Any problem stops the load with
+loading the same file twice changes nothing. ``sync_rows`` writes the rows of one
+scope; ``sync_bulk`` those of many scopes at once (a whole plan's values, say) in a
+handful of queries. Any problem stops the load with
 one message naming the file, the entry and the problem.
 """
 
 import datetime
-from collections import Counter
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +85,65 @@ def sync_rows(
     return result
 
 
+DELETE_BATCH = 500  # primary keys per DELETE, well within every backend's parameter limit
+
+
+def sync_bulk(
+    model: type[models.Model],
+    existing: models.QuerySet,
+    key_fields: tuple[str, ...],
+    rows: list[dict],
+    stats: LoadStats | Callable[[tuple], LoadStats],
+    *,
+    delete_missing: bool = True,
+) -> dict[tuple, int]:
+    """``sync_rows`` for many scopes at once; return the primary keys by key.
+
+    ``existing`` holds every stored row the file covers (read in one query), and each
+    row carries its scope (``measure_id``, say) among ``key_fields``. As in sync_rows,
+    only differing fields are written and rows no longer in the file are deleted first,
+    so that renumbering cannot collide with a stale row; then the changed rows are
+    updated, one query per set of changed fields, and the new ones created in bulk.
+    ``stats`` may be a function of the key, for counts kept apart (per year, say).
+    """
+    label = str(model._meta.verbose_name)
+    stats_for = stats if callable(stats) else (lambda key: stats)
+    wanted = [(tuple(row[name] for name in key_fields), row) for row in rows]
+    names = list(dict.fromkeys([*key_fields, *(name for row in rows for name in row)]))
+    stored = {tuple(row[name] for name in key_fields): row for row in existing.order_by().values("pk", *names)}
+    if delete_missing:
+        wanted_keys = {key for key, _row in wanted}
+        stale = [key for key in stored if key not in wanted_keys]
+        pks = [stored.pop(key)["pk"] for key in stale]
+        for start in range(0, len(pks), DELETE_BATCH):
+            model.objects.filter(pk__in=pks[start:start + DELETE_BATCH]).delete()
+        for key in stale:
+            stats_for(key).deleted[label] += 1
+    result, updates, creates = {}, defaultdict(list), []
+    for key, row in wanted:
+        current = stored.get(key)
+        if current is None:
+            creates.append((key, model(**row)))
+            continue
+        changed = tuple(name for name, value in row.items() if current[name] != value)
+        if changed:
+            updates[changed].append(model(pk=current["pk"], **{name: row[name] for name in changed}))
+            stats_for(key).updated[label] += 1
+        result[key] = current["pk"]
+    for fields, objs in updates.items():
+        model.objects.bulk_update(objs, fields)
+    if creates:
+        model.objects.bulk_create([obj for _key, obj in creates])
+        if any(obj.pk is None for _key, obj in creates):  # a backend that cannot return them
+            stored = {tuple(row[name] for name in key_fields): row["pk"] for row in existing.order_by().values("pk", *key_fields)}
+            for key, obj in creates:
+                obj.pk = stored[key]
+        for key, obj in creates:
+            result[key] = obj.pk
+            stats_for(key).created[label] += 1
+    return result
+
+
 def read_yaml(path: Path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -137,7 +200,7 @@ class FieldReader:
 
     def choice(self, key, choices, default=None):
         value = self.data.get(key) or default
-        valid = [str(c) for c in choices.values]
+        valid = _choice_values(choices)
         if value not in valid:
             self.fail(_("欄位 %(key)s 的值「%(value)s」不在允許範圍（%(valid)s）。") % {"key": key, "value": value, "valid": "、".join(v for v in valid if v)})
         return value
@@ -152,6 +215,12 @@ class FieldReader:
             return datetime.date.fromisoformat(str(value))
         except ValueError:
             self.fail(_("欄位 %(key)s 應為日期（YYYY-MM-DD），實際為「%(value)s」。") % {"key": key, "value": value})
+
+
+@functools.cache
+def _choice_values(choices) -> list[str]:
+    """The values of a choices class, worked out once (Django builds the list anew on every access)."""
+    return [str(c) for c in choices.values]
 
 
 def require_unique(reader: "FieldReader", numbers, what: str):

@@ -12,6 +12,7 @@ import datetime
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -520,9 +521,11 @@ def _read_xlsx(content: bytes, sheet_title: str, max_columns: int) -> list[tuple
 
 
 def _xlsx_read_cell(cell) -> Cell:
+    value = cell.value
+    if value is None:
+        return BLANK  # most cells of a sheet; a formula's value is its text, never None
     if cell.data_type == "f":
         return Cell(formula=True)
-    value = cell.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = Decimal(str(value))
         if "%" in (cell.number_format or ""):
@@ -531,9 +534,8 @@ def _xlsx_read_cell(cell) -> Cell:
 
 
 def _read_ods(content: bytes, sheet_title: str, max_rows: int, max_columns: int) -> list[tuple[int, list[Cell]]]:
-    from odf.namespaces import TABLENS
     from odf.opendocument import load
-    from odf.table import Table, TableRow
+    from odf.table import Table
 
     try:
         document = load(io.BytesIO(content))
@@ -543,6 +545,13 @@ def _read_ods(content: bytes, sheet_title: str, max_rows: int, max_columns: int)
     if not tables:
         raise SheetFileError(_("檔案中沒有工作表。"))
     table = next((t for t in tables if t.getAttribute("name") == sheet_title), tables[0])
+    return _read_ods_table(table, max_rows, max_columns)
+
+
+def _read_ods_table(table, max_rows: int, max_columns: int) -> list[tuple[int, list[Cell]]]:
+    from odf.namespaces import TABLENS
+    from odf.table import TableRow
+
     cell_names = {(TABLENS, "table-cell"), (TABLENS, "covered-table-cell")}
     rows, number = [], 0
     for row in table.getElementsByType(TableRow):
@@ -610,32 +619,37 @@ def sheet_names(content: bytes) -> list[str]:
         raise SheetFileError(_("無法讀取這個 ODS 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
 
 
-def read_workbook_rows(content: bytes, *, max_rows: int, max_columns: int) -> dict[str, list[tuple[int, list[Cell]]]]:
+def read_workbook_rows(content: bytes, *, max_rows: int, max_columns: int, sheets: Callable[[str], bool] | None = None) -> dict[str, list[tuple[int, list[Cell]]]]:
     """Every sheet's non-empty rows, by title, opening the file once (openpyxl's read-only
-    mode: a whole plan workbook is read in a fraction of a full load)."""
+    mode: a whole plan workbook is read in a fraction of a full load). ``sheets``, if given,
+    says by title which sheets to read; the others are not parsed at all."""
+    wanted = sheets or (lambda title: True)
     if sheet_format(content) == "ods":
         from odf.opendocument import load
 
         try:
-            titles = [table.getAttribute("name") for table in load(io.BytesIO(content)).spreadsheet.getElementsByType(Table)]
+            tables = load(io.BytesIO(content)).spreadsheet.getElementsByType(Table)
         except Exception as error:  # odfpy and the XML parser raise many kinds on a damaged file
             raise SheetFileError(_("無法讀取這個 ODS 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
-        return {title: _read_ods(content, title, max_rows, max_columns) for title in titles}
+        # The document is parsed once for all its sheets.
+        return {table.getAttribute("name"): _read_ods_table(table, max_rows, max_columns) for table in tables if wanted(table.getAttribute("name"))}
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
         raise SheetFileError(_("無法讀取這個 Excel 檔案（%(error)s）。") % {"error": error.__class__.__name__}) from None
-    sheets = {}
+    result = {}
     for worksheet in workbook.worksheets:
+        if not wanted(worksheet.title):
+            continue
         rows = []
         for number, row in enumerate(worksheet.iter_rows(min_row=1, min_col=1, max_col=max_columns), start=1):
             if number > max_rows:
                 break
             cells = [_xlsx_read_cell(cell) for cell in row]
-            if any(not cell.blank for cell in cells):
+            if any(cell is not BLANK and not cell.blank for cell in cells):
                 rows.append((number, cells))
-        sheets[worksheet.title] = rows
+        result[worksheet.title] = rows
     workbook.close()
-    return sheets
+    return result

@@ -17,7 +17,7 @@ from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, She
 
 from . import selectors
 from .lineage import lineage_continues
-from .models import PlanVersion, TargetValue
+from .models import AgencyAssignment, Indicator, Measure, PerformanceTarget, PlanVersion, TargetValue, TargetValueIndicator, TargetValueShare
 from .numbers import chinese_numeral
 from .target_values import plain_decimal
 
@@ -217,21 +217,6 @@ class PlanJsonExporter(PlanExporter):
         return ExportFile(self.filename(plan), self.content_type, content.encode("utf-8"))
 
     def tree(self, plan) -> dict:
-        measures = list(selectors.plan_measures_full(plan=plan))
-        continues = lineage_continues(plan)
-        strategies = {}
-        for measure in measures:
-            strategy = measure.strategy
-            if strategy.pk not in strategies:
-                section = strategy.section
-                strategies[strategy.pk] = {
-                    "number": strategy.number,
-                    "printed_number": strategy.printed_number,
-                    "section": [section.parent.number, section.number] if section and section.parent_id else ([section.number] if section else []),
-                    "title": strategy.title,
-                    "measures": [],
-                }
-            strategies[strategy.pk]["measures"].append(self._with_lineage(self.measure(measure), measure, continues))
         return {
             "format": JSON_FORMAT,
             "exported_at": timezone.now().isoformat(timespec="seconds"),
@@ -246,74 +231,114 @@ class PlanJsonExporter(PlanExporter):
                 "target_year": plan.target_year,
                 # Extension: every year of values the version holds, and whether it is published.
                 "years": [
-                    {"year": ty.year, "state": ty.state, "source": ty.source, "published_at": ty.published_at.isoformat(timespec="seconds") if ty.published_at else None}
-                    for ty in plan.target_years.order_by("year")
+                    {"year": year, "state": state, "source": source, "published_at": published_at.isoformat(timespec="seconds") if published_at else None}
+                    for year, state, source, published_at in plan.target_years.order_by("year").values_list("year", "state", "source", "published_at")
                 ],
                 "basis": plan.basis,
                 "preamble": plan.preamble,
-                "goals": [{"number": g.number, "title": g.title, "text": g.text} for g in plan.goals.all()],
+                "goals": [{"number": number, "title": title, "text": text} for number, title, text in plan.goals.values_list("number", "title", "text")],
                 "provisions": plan.provisions,
                 "sections": [
                     {"number": s.number, "title": s.title, "groups": [{"number": g.number, "title": g.title} for g in s.children.all()]}
                     for s in plan.sections.filter(parent=None).prefetch_related("children")
                 ],
-                "strategies": list(strategies.values()),
+                "strategies": self.strategies(plan),
             },
         }
 
     @staticmethod
-    def _with_lineage(item: dict, measure, continues: dict) -> dict:
-        """Extension: what each measure and indicator continues in the version before."""
-        if links := continues.get(("measure", measure.pk)):
-            item["continues"] = links
-        for indicator, row in zip(measure.indicators.all(), item["indicators"], strict=True):
-            if links := continues.get(("indicator", indicator.pk)):
-                row["continues"] = links
-        return item
-
-    @staticmethod
-    def measure(measure) -> dict:
-        return {
-            "number": measure.number,
-            "printed_number": measure.printed_number,
-            "text": measure.text,
-            "agencies_text": measure.agencies_text,
-            "agencies": [
-                {
-                    "role": a.role,
-                    "agency": a.agency.name,
-                    "printed_name": a.printed_name,
-                    "target": a.target.number if a.target else None,
+    def strategies(plan) -> list[dict]:
+        """The strategies with their measures and all that hangs off them: one query of plain
+        rows per kind (no model instances), in the order the models sort by."""
+        in_plan = {"measure__strategy__plan": plan}
+        of_values = {"value__measure__strategy__plan": plan}
+        targets = _grouped(PerformanceTarget.objects.filter(**in_plan).order_by("measure_id", "position").values_list("measure_id", "number", "text"))
+        indicators = _grouped(
+            Indicator.objects.filter(**in_plan).order_by("measure_id", "position").values_list("measure_id", "id", "number", "text", "frequency", "aggregation")
+        )
+        continues = lineage_continues(plan)  # extension: what each item continues in an earlier version
+        assignments = _grouped(
+            AgencyAssignment.objects.filter(**in_plan).order_by("measure_id", "position").values_list("measure_id", "role", "agency__name", "printed_name", "target__number")
+        )
+        shares = _grouped(TargetValueShare.objects.filter(**of_values).order_by("value_id", "position").values_list("value_id", "agency__name", "figure", "quantity"))
+        links = _grouped(
+            TargetValueIndicator.objects.filter(**of_values).order_by("value_id", "indicator__measure", "indicator__position").values_list("value_id", "indicator__number", "indicator__position")
+        )
+        values = _grouped(
+            TargetValue.objects.filter(**in_plan).order_by("measure_id", "year", "position").values_list(
+                "measure_id", "id", "year", "number", "part", "heading", "agency__name", "text", "part_text", "kind", "figure", "quantity", "unit",
+                "comparator", "grade", "due_on", "note",
+            )
+        )
+        measures = Measure.objects.filter(strategy__plan=plan).order_by("strategy__position", "number").values_list(
+            "id", "number", "printed_number", "text", "agencies_text",
+            "strategy_id", "strategy__number", "strategy__printed_number", "strategy__title", "strategy__section__number", "strategy__section__parent__number",
+        )
+        strategies = {}
+        for pk, number, printed_number, text, agencies_text, strategy_id, *strategy in measures:
+            if strategy_id not in strategies:
+                strategy_number, strategy_printed, title, section, area = strategy
+                strategies[strategy_id] = {
+                    "number": strategy_number,
+                    "printed_number": strategy_printed,
+                    "section": [area, section] if area is not None else ([section] if section is not None else []),
+                    "title": title,
+                    "measures": [],
                 }
-                for a in measure.assignments.all()
-            ],
-            "targets": [{"number": t.number, "text": t.text} for t in measure.targets.all()],
-            "indicators": [
-                {"number": i.number, "text": i.text, "frequency": i.frequency, "aggregation": i.aggregation} for i in measure.indicators.all()
-            ],
-            "values": [
-                {
-                    "year": v.year,
-                    "number": v.number,
-                    "part": v.part,
-                    "heading": v.heading,
-                    "agency": v.agency.name if v.agency else None,
-                    "text": v.text,
-                    "part_text": v.part_text,
-                    "kind": v.kind,
-                    "figure": v.figure,
-                    "quantity": plain_decimal(v.quantity) if v.quantity is not None else None,
-                    "unit": v.unit,
-                    "comparator": v.comparator or None,
-                    "grade": v.grade or None,
-                    "due_on": v.due_on.isoformat() if v.due_on else None,
-                    "indicators": [i.number or i.position for i in v.indicators.all()],
-                    "breakdown": [{"agency": s.agency.name, "figure": s.figure, "quantity": plain_decimal(s.quantity)} for s in v.shares.all()],
-                    "note": v.note,
-                }
-                for v in measure.values.all()
-            ],
-        }
+            measure = {
+                "number": number,
+                "printed_number": printed_number,
+                "text": text,
+                "agencies_text": agencies_text,
+                "agencies": [
+                    {"role": role, "agency": agency, "printed_name": printed_name, "target": target}
+                    for role, agency, printed_name, target in assignments.get(pk, ())
+                ],
+                "targets": [{"number": t_number, "text": t_text} for t_number, t_text in targets.get(pk, ())],
+                "indicators": [
+                    _with_lineage({"number": i_number, "text": i_text, "frequency": frequency, "aggregation": aggregation}, continues.get(("indicator", i_pk)))
+                    for i_pk, i_number, i_text, frequency, aggregation in indicators.get(pk, ())
+                ],
+                "values": [_value(row, links, shares) for row in values.get(pk, ())],
+            }
+            strategies[strategy_id]["measures"].append(_with_lineage(measure, continues.get(("measure", pk))))
+        return list(strategies.values())
 
+
+def _with_lineage(item: dict, links: list[dict] | None) -> dict:
+    if links:
+        item["continues"] = links
+    return item
+
+
+def _grouped(rows) -> dict:
+    """Rows whose first column is a parent's key, as {key: [the other columns, …]}, in order."""
+    groups = {}
+    for key, *rest in rows:
+        groups.setdefault(key, []).append(rest)
+    return groups
+
+
+def _value(row, links, shares) -> dict:
+    pk, year, number, part, heading, agency, text, part_text, kind, figure, quantity, unit, comparator, grade, due_on, note = row
+    return {
+        "year": year,
+        "number": number,
+        "part": part,
+        "heading": heading,
+        "agency": agency,
+        "text": text,
+        "part_text": part_text,
+        "kind": kind,
+        "figure": figure,
+        "quantity": plain_decimal(quantity) if quantity is not None else None,
+        "unit": unit,
+        "comparator": comparator or None,
+        "grade": grade or None,
+        "due_on": due_on.isoformat() if due_on else None,
+        "indicators": [i_number or position for i_number, position in links.get(pk, ())],
+        "breakdown": [{"agency": s_agency, "figure": s_figure, "quantity": plain_decimal(s_quantity)} for s_agency, s_figure, s_quantity in shares.get(pk, ())],
+        "note": note,
+    }
 
 EXPORTERS = {exporter.identifier: exporter for exporter in (PlanXlsxExporter(), PlanOdsExporter(), PlanJsonExporter())}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from agencies.loaders import AgencyDirectory
 from agencies.naming import UnknownAgencyName
-from anticorruption.datafiles import DataFileError, FieldReader, LoadStats, read_yaml, require_unique, sync_rows
+from anticorruption.datafiles import DataFileError, FieldReader, LoadStats, read_yaml, require_unique, sync_bulk, sync_rows
 
 from .models import (
     AgencyAssignment,
@@ -398,22 +398,20 @@ class PlanFile:
                 other.save(update_fields=["status", "last_year"])
                 stats.updated[str(PlanVersion._meta.verbose_name)] += 1
         plan = sync_rows(PlanVersion, {}, ("code",), [{"code": self.code, **self.plan_fields}], stats, delete_missing=False)[(self.code,)]
-        sync_rows(Goal, {"plan": plan}, ("number",), self.goals, stats)
+        # Each kind of row is read for the whole plan at once and written in bulk (sync_bulk),
+        # parents before children: a child whose parent was just deleted is gone with it.
+        sync_bulk(Goal, Goal.objects.filter(plan=plan), ("plan_id", "number"), [{"plan_id": plan.pk, **goal} for goal in self.goals], stats)
         section_ids = self._write_sections(plan, stats)
-        strategy_rows = [{**s["fields"], "section_id": section_ids[s["key"][0]]} for s in self.strategies]
-        strategies = sync_rows(Strategy, {"plan": plan}, ("section_id", "number"), strategy_rows, stats)
-        measure_objects = {}
-        for strategy in self.strategies:
-            strategy_obj = strategies[(section_ids[strategy["key"][0]], strategy["key"][1])]
-            rows = [m.fields for m in self.measures if m.strategy_key == strategy["key"]]
-            measure_objects.update(
-                {(strategy["key"], number): obj for (number,), obj in sync_rows(Measure, {"strategy": strategy_obj}, ("number",), rows, stats).items()}
-            )
+        strategy_rows = [{"plan_id": plan.pk, **s["fields"], "section_id": section_ids[s["key"][0]]} for s in self.strategies]
+        strategy_ids = sync_bulk(Strategy, Strategy.objects.filter(plan=plan), ("section_id", "number"), strategy_rows, stats)
+        strategy_of = {m.strategy_key: strategy_ids[(section_ids[m.strategy_key[0]], m.strategy_key[1])] for m in self.measures}
+        measure_rows = [{"strategy_id": strategy_of[m.strategy_key], **m.fields} for m in self.measures]
+        stored = sync_bulk(Measure, Measure.objects.filter(strategy__plan=plan), ("strategy_id", "number"), measure_rows, stats)
+        measure_ids = {(m.strategy_key, m.fields["number"]): stored[(strategy_of[m.strategy_key], m.fields["number"])] for m in self.measures}
         years = self.value_years()
         published_before = self._check_years(plan, years)
         value_stats = {year: LoadStats() for year in years}
-        for rows in self.measures:
-            self._write_measure(measure_objects[(rows.strategy_key, rows.fields["number"])], rows, stats, years, value_stats)
+        self._write_measure_rows(plan, measure_ids, stats, years, value_stats)
         for year in years:
             if year in published_before and value_stats[year].changed:
                 raise DataFileError(
@@ -422,10 +420,11 @@ class PlanFile:
                 )
             for counter in ("created", "updated", "deleted"):
                 getattr(stats, counter).update(getattr(value_stats[year], counter))
-            # Values that come in a plan file are published by the document itself.
-            TargetYear.objects.get_or_create(
-                year=year, defaults={"plan": plan, "state": TargetYear.State.PUBLISHED, "source": TargetYear.Source.PLAN_FILE, "published_at": timezone.now()},
-            )
+            if year not in published_before:
+                # Values that come in a plan file are published by the document itself.
+                TargetYear.objects.get_or_create(
+                    year=year, defaults={"plan": plan, "state": TargetYear.State.PUBLISHED, "source": TargetYear.Source.PLAN_FILE, "published_at": timezone.now()},
+                )
         return plan
 
     def value_years(self) -> list[int]:
@@ -446,39 +445,59 @@ class PlanFile:
 
     def _write_sections(self, plan, stats):
         ids = {(): None}
-        areas = sync_rows(
-            Section, {"plan": plan, "parent": None}, ("number",),
-            [{"number": s["number"], "title": s["title"], "kind": Section.Kind.AREA} for s in self.sections], stats,
+        areas = sync_bulk(
+            Section, Section.objects.filter(plan=plan, parent=None), ("number",),
+            [{"plan_id": plan.pk, "parent_id": None, "number": s["number"], "title": s["title"], "kind": Section.Kind.AREA} for s in self.sections], stats,
         )
+        group_rows = []
         for section in self.sections:
-            area = areas[(section["number"],)]
-            ids[(section["number"],)] = area.pk
-            groups = sync_rows(
-                Section, {"plan": plan, "parent": area}, ("number",),
-                [{"number": g["number"], "title": g["title"], "kind": Section.Kind.GROUP} for g in section["groups"]], stats,
-            )
-            for (number,), group in groups.items():
-                ids[(section["number"], number)] = group.pk
+            area = ids[(section["number"],)] = areas[(section["number"],)]
+            group_rows += [{"plan_id": plan.pk, "parent_id": area, "number": g["number"], "title": g["title"], "kind": Section.Kind.GROUP} for g in section["groups"]]
+        groups = sync_bulk(Section, Section.objects.filter(plan=plan, parent__isnull=False), ("parent_id", "number"), group_rows, stats)
+        for section in self.sections:
+            for group in section["groups"]:
+                ids[(section["number"], group["number"])] = groups[(areas[(section["number"],)], group["number"])]
         return ids
 
-    def _write_measure(self, measure, rows: MeasureRows, stats, years, value_stats):
-        targets = {key[0]: obj.pk for key, obj in sync_rows(PerformanceTarget, {"measure": measure}, ("position",), rows.targets, stats).items()}
-        indicators = {key[0]: obj.pk for key, obj in sync_rows(Indicator, {"measure": measure}, ("position",), rows.indicators, stats).items()}
-        assignment_rows = [
-            {**{k: v for k, v in a.items() if k != "target_position"}, "target_id": targets.get(a["target_position"])} for a in rows.assignments
-        ]
-        sync_rows(AgencyAssignment, {"measure": measure}, ("target_id", "agency_id"), assignment_rows, stats)
+    def _write_measure_rows(self, plan, measure_ids, stats, years, value_stats):
+        """What hangs off the measures: targets, indicators, agencies, and the values of this
+        file's years with their shares and indicators (the values of other years are left
+        as they are). Each kind of row is one read and a bulk write for the whole plan."""
+        in_plan = {"measure__strategy__plan": plan}
+        target_rows, indicator_rows, value_rows = [], [], []
+        for rows in self.measures:
+            measure_id = measure_ids[(rows.strategy_key, rows.fields["number"])]
+            target_rows += [{"measure_id": measure_id, **target} for target in rows.targets]
+            indicator_rows += [{"measure_id": measure_id, **indicator} for indicator in rows.indicators]
+            value_rows += [(measure_id, value) for value in rows.values]
+        targets = sync_bulk(PerformanceTarget, PerformanceTarget.objects.filter(**in_plan), ("measure_id", "position"), target_rows, stats)
+        indicators = sync_bulk(Indicator, Indicator.objects.filter(**in_plan), ("measure_id", "position"), indicator_rows, stats)
+        assignment_rows = []
+        for rows in self.measures:
+            measure_id = measure_ids[(rows.strategy_key, rows.fields["number"])]
+            assignment_rows += [
+                {"measure_id": measure_id, **{k: v for k, v in a.items() if k != "target_position"},
+                 "target_id": targets[(measure_id, a["target_position"])] if a["target_position"] is not None else None}
+                for a in rows.assignments
+            ]
+        sync_bulk(AgencyAssignment, AgencyAssignment.objects.filter(**in_plan), ("measure_id", "target_id", "agency_id"), assignment_rows, stats)
         # Scoped to this file's years: the values of other years are left as they are.
-        for year in years:
-            year_rows = [v for v in rows.values if v["fields"]["year"] == year]
-            year_stats = value_stats[year]
-            fields = [{k: v for k, v in value["fields"].items() if k != "year"} for value in year_rows]  # the year is the scope
-            values = sync_rows(TargetValue, {"measure": measure, "year": year}, ("position",), fields, year_stats)
-            for value in year_rows:
-                obj = values[(value["fields"]["position"],)]
-                sync_rows(TargetValueShare, {"value": obj}, ("agency_id",), value["shares"], year_stats)
-                sync_rows(TargetValueIndicator, {"value": obj}, ("indicator_id",), [{"indicator_id": indicators[p]} for p in value["indicator_positions"]], year_stats)
-
+        values = sync_bulk(
+            TargetValue, TargetValue.objects.filter(**in_plan, year__in=years), ("measure_id", "year", "position"),
+            [{"measure_id": measure_id, **value["fields"]} for measure_id, value in value_rows], lambda key: value_stats[key[1]],
+        )
+        value_years, share_rows, link_rows = {}, [], []
+        for measure_id, value in value_rows:
+            value_id = values[(measure_id, value["fields"]["year"], value["fields"]["position"])]
+            value_years[value_id] = value["fields"]["year"]
+            share_rows += [{"value_id": value_id, **share} for share in value["shares"]]
+            link_rows += [{"value_id": value_id, "indicator_id": indicators[(measure_id, p)]} for p in value["indicator_positions"]]
+        of_values = {"value__measure__strategy__plan": plan, "value__year__in": years}
+        sync_bulk(TargetValueShare, TargetValueShare.objects.filter(**of_values), ("value_id", "agency_id"), share_rows, lambda key: value_stats[value_years[key[0]]])
+        sync_bulk(
+            TargetValueIndicator, TargetValueIndicator.objects.filter(**of_values), ("value_id", "indicator_id"), link_rows,
+            lambda key: value_stats[value_years[key[0]]],
+        )
 
 def load_plan(path) -> tuple[PlanVersion, LoadStats]:
     return PlanFile(path).write()

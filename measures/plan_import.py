@@ -224,7 +224,9 @@ def read_workbook(content: bytes) -> dict:
     from .exporters import MACHINE_MARK, MACHINE_SHEET
 
     try:
-        sheets = read_workbook_rows(content, max_rows=5000, max_columns=len(VALUE_COLUMNS))
+        sheets = read_workbook_rows(
+            content, max_rows=5000, max_columns=len(VALUE_COLUMNS), sheets=lambda title: title == MACHINE_SHEET or title.endswith("年目標值明細"),
+        )
     except SheetFileError as error:
         raise PlanImportError([("", str(error))]) from None
     if MACHINE_SHEET not in sheets:
@@ -361,6 +363,7 @@ def _index(tree: dict | None) -> dict[tuple, tuple[str, str, dict]]:
     items = {}
     if not tree:
         return items
+    value_what, years = _("目標值"), {}  # translated once, not per value
     for strategy in tree["strategies"]:
         for measure in strategy["measures"]:
             reference = f"{strategy['number']}{measure['printed_number'] or measure['number']}"
@@ -380,7 +383,7 @@ def _index(tree: dict | None) -> dict[tuple, tuple[str, str, dict]]:
             for value in measure["values"]:
                 label = f"{value['number'] or ''}{'-' + str(value['part']) if value['part'] else ''}"
                 items[("value", *base, value["year"], value["number"], value["part"], value["agency"])] = (
-                    _("目標值"), f"{reference} {_('民國%(year)d年') % {'year': value['year']}} {label}".strip(),
+                    value_what, f"{reference} {years.get(value['year']) or years.setdefault(value['year'], _('民國%(year)d年') % {'year': value['year']})} {label}".strip(),
                     {k: value[k] for k in ("text", "part_text", "kind", "quantity", "unit", "comparator", "grade", "due_on", "note")}
                     | {"breakdown": "、".join(f"{b['agency']} {b['quantity']}" for b in value["breakdown"])},
                 )

@@ -166,16 +166,16 @@ def test_a_failure_while_writing_rolls_everything_back(plan112, monkeypatch):
     before = _database_state()
     plan_file = PlanFile(ROOT / "fixtures" / "plan-112.yaml")
     plan_file.plan_fields["title"] = "改過的標題"  # something to write before the failure
-    original = PlanFile._write_measure
-    calls = {"n": 0}
+    from measures import loaders
 
-    def failing(self, measure, rows, stats, *years):
-        calls["n"] += 1
-        if calls["n"] == 30:
+    original = loaders.sync_bulk
+
+    def failing(model, *args, **kwargs):
+        if model is loaders.TargetValueShare:  # after the plan, its measures and their values
             raise IntegrityError("simulated failure")
-        return original(self, measure, rows, stats, *years)
+        return original(model, *args, **kwargs)
 
-    monkeypatch.setattr(PlanFile, "_write_measure", failing)
+    monkeypatch.setattr(loaders, "sync_bulk", failing)
     with pytest.raises(DataFileError, match="資料庫拒絕寫入"):
         plan_file.write()
     assert _database_state() == before

@@ -264,6 +264,19 @@ def test_the_benchmark_prints_preview_and_apply_beside_a_bare_openpyxl_read(plan
     call_command("benchmark_plan_import", "--runs", "1", stdout=out)
     lines = out.getvalue().splitlines()
     assert "民國112、113、114年目標值" in lines[0]
-    assert lines[1].startswith("預覽：") and "openpyxl 讀取" in lines[1] and "倍" in lines[1]
-    assert lines[2].startswith("套用：")
+    assert lines[1].startswith("預覽：") and "openpyxl 讀取（唯讀模式）" in lines[1] and "倍" in lines[1] and "資料庫查詢" in lines[1]
+    assert lines[2].startswith("套用：") and "資料庫查詢" in lines[2]
+    assert lines[3].startswith("基準：openpyxl 唯讀模式")
     assert not TargetYear.objects.filter(year__gt=112).exists()  # the years made for it are rolled back
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_a_no_change_import_of_the_whole_plan_takes_a_fixed_handful_of_queries(plan112, apply, django_assert_max_num_queries):
+    """Each kind of row is read once for the whole plan and written in bulk: re-importing the
+    112 plan with three years of values must not cost a query per measure (it once took ~1,350)."""
+    publish_year(114)
+    content = EXPORTERS["xlsx"].render(plan112).content
+    # About 45 for the rows and both trees, and a fixed dozen for the lineage with the version before.
+    with django_assert_max_num_queries(60):
+        result = plan_import(content=content, filename="plan.xlsx", apply=apply)
+    assert result.diff.is_empty and not result.stats.changed
