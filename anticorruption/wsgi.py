@@ -1,16 +1,12 @@
-"""
-WSGI config for anticorruption project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""The WSGI callable, ``application``, for the production server (gunicorn in docker-compose.yml)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'anticorruption.settings')
+from .startup import freeze_loaded_heap
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anticorruption.settings")
 
 application = get_wsgi_application()
+freeze_loaded_heap()

@@ -466,8 +466,10 @@ def plan_import(
             added = removed = 0
             if proposal is not None:
                 added, removed = lineage_write(plan=plan, proposal=proposal, user=user)
+            # Nothing written: the stored plan is still the one exported before.
+            after = _tree(plan) if stats.changed or before is None else before
             result = ImportResult(
-                plan=plan, diff=plan_diff(before=before, after=_tree(plan), code=code), stats=stats, applied=apply,
+                plan=plan, diff=plan_diff(before=before, after=after, code=code), stats=stats, applied=apply,
                 lineage=proposal, lineage_added=added, lineage_removed=removed,
             )
             if not apply:

@@ -266,7 +266,9 @@ def test_the_benchmark_prints_preview_and_apply_beside_a_bare_openpyxl_read(plan
     assert "民國112、113、114年目標值" in lines[0]
     assert lines[1].startswith("預覽：") and "openpyxl 讀取（唯讀模式）" in lines[1] and "倍" in lines[1] and "資料庫查詢" in lines[1]
     assert lines[2].startswith("套用：") and "資料庫查詢" in lines[2]
-    assert lines[3].startswith("基準：openpyxl 唯讀模式")
+    assert lines[3].startswith("套用（改寫一項執行措施）：") and "倍" in lines[3]
+    assert lines[4].startswith("基準：openpyxl 唯讀模式")
+    assert not plan112.strategies.get(number=1).measures.get(number=1).text.endswith("（修正）")  # rolled back too
     assert not TargetYear.objects.filter(year__gt=112).exists()  # the years made for it are rolled back
 
 
