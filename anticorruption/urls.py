@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from reporting.views.todo import start
+
 from .favicon import favicon
 from .health import healthz
 
@@ -13,6 +15,7 @@ urlpatterns = [
     path("healthz", healthz),
     # Browsers and crawlers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", favicon),
+    path("", start, name="start"),  # the portal's address, and where sign-in lands: each role's own work
     path("accounts/", include("agencies.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

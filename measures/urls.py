@@ -5,7 +5,7 @@ from . import views
 app_name = "measures"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("plans/", views.home, name="home"),  # the version in force ("/" is each role's start page)
     # Before plans/<code>/: "import" is no version code.
     path("plans/import/", views.plan_upload, name="import"),
     path("plans/import/<slug:token>/", views.plan_import_preview, name="import_preview"),

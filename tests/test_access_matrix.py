@@ -44,6 +44,8 @@ EXPECTED = {
     "password_reset_confirm": (lambda c: {"uidb64": "MQ", "token": "set-password"}, public()),
     "password_reset_complete": (lambda c: {}, public()),
     "measures:home": (lambda c: {}, everyone_with_a_role(302)),
+    # Where sign-in lands: a redirect to each role's own work (tests/test_todo.py).
+    "start": (lambda c: {}, everyone_with_a_role(302)),
     "measures:plan": (lambda c: {"code": "112"}, everyone_with_a_role()),
     "measures:strategy": (lambda c: {"code": "112", "pk": c["strategy"].pk}, everyone_with_a_role()),
     "measures:measure": (lambda c: {"code": "112", "pk": c["measure"].pk}, everyone_with_a_role()),

@@ -20,6 +20,8 @@ def _entry(matrix):
 EXPECTED = {
     # The officer's page shows the user's own agency; national roles may pick one.
     "reporting:my_items": (lambda m: {}, {"anonymous": LOGIN, "no_role": 403, "officer_a": 200, "officer_b": 200, "reviewer": 200, "aac": 200, "ndc": 200, "admin": 200}),
+    # Always the user's own agency's list: nobody can ask for another's.
+    "reporting:todo": (lambda m: {}, {"anonymous": LOGIN, "no_role": 403, "officer_a": 200, "officer_b": 200, "reviewer": 200, "aac": 200, "ndc": 200, "admin": 200}),
     "reporting:entry": (
         lambda m: {"obligation": _entry(m).obligation_id, "period": _entry(m).period_id},
         {"anonymous": LOGIN, "no_role": 403, "officer_a": 200, "officer_b": 404, "reviewer": 404, "aac": 200, "ndc": 200, "admin": 200},

@@ -62,13 +62,17 @@ def site(live_server, transactional_db, django_user_model):
     return live_server
 
 
-def sign_in(page, site, username):
-    """Through the sign-in form, as a person does; lands on the plan's home page."""
+def sign_in(page, site, username, *, then="/plans/112/"):
+    """Through the sign-in form, as a person does. It lands on the person's start page (their
+    work); ``then`` is where the test goes next (None: stay on the start page)."""
     page.goto(f"{site.url}/accounts/login/")
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    page.wait_for_url(f"{site.url}/plans/112/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登入").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    if then:
+        page.goto(f"{site.url}{then}")
 
 
 @pytest.fixture

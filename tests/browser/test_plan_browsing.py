@@ -39,7 +39,7 @@ def test_search_then_open_the_measure(signed_in):
 def test_switch_to_the_older_version(signed_in, artifacts_dir):
     page = signed_in
     page.locator("#version-switch").click()
-    page.get_by_role("link", name="101年版").click()
+    page.locator(".dropdown-item", has_text="101年版").click()
     expect(page.locator("main .badge").first).to_have_text("已修正（舊版）")
     expect(page.get_by_role("heading", name="一、加強肅貪防貪")).to_be_visible()
     page.screenshot(path=artifacts_dir / "plan-101-overview.png")

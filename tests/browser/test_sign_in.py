@@ -24,11 +24,12 @@ def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(page, site
     page.screenshot(path=artifacts_dir / "login-failed.png")
 
 
-def test_the_right_password_lands_on_the_plan_overview_and_logout_returns_to_login(page, site):
+def test_the_right_password_lands_on_the_officers_to_do_list_and_logout_returns_to_login(page, site):
     page.goto(f"{site.url}/")
     fill_login(page, "officer", PASSWORD)
-    page.wait_for_url(f"{site.url}/plans/112/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("國家廉政建設行動方案（核定本）")
+    page.wait_for_url(f"{site.url}/obligations/todo/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("交通部的待辦填報")
+    expect(page.get_by_role("link", name="待辦")).to_be_visible()
 
     page.get_by_role("button", name="登出").click()
     page.wait_for_url(re.compile(r"/accounts/login/$"))
