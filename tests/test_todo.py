@@ -89,3 +89,12 @@ def test_the_todo_page_shows_due_dates_and_days_left_in_a_fixed_number_of_querie
     # Someone without an agency has no to-do list.
     client.force_login(people.no_role)
     assert client.get(reverse("reporting:todo")).status_code in (403, 404)
+
+
+def test_the_items_page_shows_each_periods_due_date(client, people):
+    client.force_login(people.officer_a)
+    q2 = _quarterly(2)
+    from measures.years import roc_date_label
+
+    html = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "2"}).content.decode()
+    assert f"截止 {roc_date_label(q2.due_on)}" in html
