@@ -9,11 +9,14 @@ from .naming import normalize_agency_name
 from .services import role_grant
 
 DEMO_PASSWORD = "demo-password-112"
+DEMO_MAIL_DOMAIN = "demo.example"  # reserved for examples (RFC 2606): nothing is ever delivered there
 
-# username, agency, role, oversees the bodies under the agency
+# username, agency, role, oversees the bodies under the agency. 交通部 has both an officer
+# and its own reviewer, so the whole chain officer → agency reviewer → AAC can be walked.
 DEMO_USERS = [
     ("officer", "交通部", Role.OFFICER, False),
     ("officer2", "經濟部", Role.OFFICER, False),
+    ("reviewer2", "交通部", Role.AGENCY_REVIEWER, False),
     ("reviewer", "法務部", Role.AGENCY_REVIEWER, True),
     ("aac", "法務部廉政署", Role.AAC_REVIEWER, False),
     ("ndc", "國家發展委員會", Role.NDC_ASSESSOR, False),
@@ -28,6 +31,7 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
         agency = Agency.objects.get(name=agency_name)
         user, _ = User.objects.get_or_create(username=username, defaults={"agency": agency})
         user.agency = agency
+        user.email = user.email or f"{username}@{DEMO_MAIL_DOMAIN}"  # reminders reach someone (the console backend prints them)
         user.is_active = True
         user.set_password(DEMO_PASSWORD)
         user.save()

@@ -181,6 +181,13 @@ def test_setup_demo_leaves_the_demo_officers_items_to_fill_in(settings, referenc
     assert TargetProposalEvent.objects.filter(proposal__target_year__year=this_year, action="forwarded").exists()
     assert Entry.objects.filter(period__year=this_year).exists()
     assert not Entry.objects.filter(period__year=this_year, period__opens_on__gt=timezone.localdate()).exists()  # nothing from the future
+    # The chain can be walked: 交通部 uses the agency-review step and has its own reviewer;
+    # every demo login has an address, so reminders and notices reach someone.
+    from agencies.models import Role, User
+
+    transport = User.objects.get(username="reviewer2")
+    assert transport.agency.name == "交通部" and transport.agency.uses_agency_review and transport.has_role(Role.AGENCY_REVIEWER)
+    assert not User.objects.filter(username__in=["officer", "officer2", "reviewer", "reviewer2", "aac", "ndc"], email="").exists()
 
 
 @pytest.mark.parametrize(
