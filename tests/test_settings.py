@@ -81,3 +81,14 @@ def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client):
     assert 'rel="icon"' in login and "img/favicon.svg" in login
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
+
+
+def test_the_readme_names_every_variable_bin_demo_reads():
+    import re
+
+    from .conftest import ROOT
+
+    variables = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "bin" / "demo").read_text(encoding="utf-8")))
+    assert "ADDRESS" in variables
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in sorted(variables) if f"`{name}" not in readme] == []
