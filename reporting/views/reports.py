@@ -83,7 +83,8 @@ def report_request(request):
         job, created = reports.report_request(user=request.user, kind=kind, year=year, quarter=int(raw_quarter), draft=request.POST.get("draft") == "1")
     except reports.NotReady as not_ready:
         form["draft_reasons"] = not_ready.reasons
-        return _form_again(request, form, _("這份報告目前只能產製草稿，原因如下；確認後請按「產製草稿」。"))
+        # Not a bad request: a question back (a draft, and why), answered on the same page.
+        return _form_again(request, form, _("這份報告目前只能產製草稿，原因如下；確認後請按「產製草稿」。"), status=200)
     except reports.ReportError as error:
         return _form_again(request, form, str(error))
     if created:
@@ -93,10 +94,10 @@ def report_request(request):
     return redirect("reports:detail", job.pk)
 
 
-def _form_again(request, form, message):
+def _form_again(request, form, message, *, status=400):
     """The list page again with what was chosen kept and the problem named."""
     messages.warning(request, message)
-    return _list_page(request, _jobs_with_files(request.user), form, status=400)
+    return _list_page(request, _jobs_with_files(request.user), form, status=status)
 
 
 @require_GET
