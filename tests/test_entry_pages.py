@@ -190,3 +190,14 @@ def test_aac_sets_dates_locks_and_reopens_with_a_reason(client, setup):
     client.force_login(setup["officer"])
     client.post(_form_url(setup), {"quantity": "2", "narrative": "補報", "save": "1"})
     assert Entry.objects.get().quantity == 2
+
+
+def test_each_entry_state_has_its_own_colour(client, setup):
+    from reporting.templatetags.dashboard_extras import entry_state_class
+
+    states = ["not_started", *Entry.State.values]
+    assert len({entry_state_class(state) for state in states}) == len(states) - 1  # a draft looks like nothing entered yet
+    client.force_login(setup["officer"])
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "submit": "1"})
+    page = client.get(reverse("reporting:entry_detail", args=[Entry.objects.get().pk])).content.decode()
+    assert f'class="badge {entry_state_class("submitted")}" id="entry-state"' in page

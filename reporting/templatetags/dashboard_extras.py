@@ -129,3 +129,19 @@ def _value_row(row, carried):
         status_badge(row.status, row.status_label, note), format_html('<div class="small text-body-secondary">{}</div>', note) if note else "",
         "、".join(row.leads),
     )
+
+
+# One colour per entry state, used wherever an entry's state is shown (the text says it too).
+ENTRY_STATE_CLASSES = {
+    "not_started": "text-bg-light border",
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-info",
+    "forwarded": "text-bg-primary",
+    "returned": "text-bg-danger",
+    "approved": "text-bg-success",
+}
+
+
+@register.filter
+def entry_state_class(state) -> str:
+    return ENTRY_STATE_CLASSES.get(state or "not_started", "text-bg-secondary")
