@@ -315,3 +315,19 @@ def test_an_overseeing_reviewer_sees_the_bodies_under_them(year112, client):
     below = {row.agency.name for row in response.context["below"]}
     assert "法務部廉政署" in below and "交通部" not in below
     assert "所屬機關第1季填報完成情形" in response.text
+
+
+def test_the_agency_page_keeps_the_path_and_the_national_page_links_every_strategy(year112, client):
+    from django.urls import reverse
+
+    personas = make_personas()
+    client.force_login(personas.reviewer)
+    bureau = agency("法務部廉政署")
+    page = client.get(reverse("dashboard:agency", args=[bureau.pk]), {"year": "112", "quarter": "1"}).content.decode()
+    path = page.split('id="agency-path"')[1].split("</ol>")[0]
+    assert reverse("dashboard:agency", args=[agency("法務部").pk]) in path and "法務部廉政署" in path
+    assert "行政院" not in path and "全國儀表板" not in path  # above the reviewer's scope, and no national page for them
+    client.force_login(personas.aac)
+    national = client.get(reverse("dashboard:home"), {"year": "112", "quarter": "1"}).content.decode()
+    links = national.split('id="strategy-links"')[1].split("</nav>")[0]
+    assert links.count('href="/dashboard/strategies/') == year112.strategies.count()

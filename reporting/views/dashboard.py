@@ -200,9 +200,11 @@ def dashboard_agency(request, pk):
     subordinates = Agency.objects.descendants(agency.pk).filter(pk__in=Agency.objects.visible_to(request.user).values("pk"))
     below = completeness(year=query.year, quarter=query.quarter, agencies=subordinates.values("pk"), by_agency=True)
     upcoming = ReportingPeriod.objects.filter(year=query.year, frequency__in={row.obligation.indicator.frequency for row in rows}).exclude(state=ReportingPeriod.State.LOCKED).order_by("due_on")
+    # The path down to this agency, through the bodies above it that this user may open.
+    above = Agency.objects.ancestors(agency).filter(pk__in=Agency.objects.visible_to(request.user).values("pk"))
     return render(request, "reporting/dashboard/agency.html", _board_context(
         request, filters, board, agency=agency, rows=rows, own=own, carried=filters.carried(branch=""),
-        below=sorted(below.values(), key=lambda row: row.agency.name), upcoming=upcoming,
+        below=sorted(below.values(), key=lambda row: row.agency.name), upcoming=upcoming, above=list(above),
     ))
 
 
