@@ -201,3 +201,16 @@ def test_each_entry_state_has_its_own_colour(client, setup):
     client.post(_form_url(setup), {"quantity": "2", "narrative": "召開 2 次", "submit": "1"})
     page = client.get(reverse("reporting:entry_detail", args=[Entry.objects.get().pk])).content.decode()
     assert f'class="badge {entry_state_class("submitted")}" id="entry-state"' in page
+
+
+def test_national_roles_pick_an_agency_by_name_not_by_an_internal_id(client, setup):
+    client.force_login(setup["aac"])
+    page = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1"}).content.decode()
+    assert 'list="agency-options"' in page and '<option value="交通部">' in page and 'value="法務部廉政署"' in page
+    picked = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1", "agency": "交通部"})
+    assert picked.context["agency"].name == "交通部"
+    unknown = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1", "agency": "不存在的機關"})
+    assert unknown.context["agency"].name == "法務部廉政署" and "找不到您可檢視的機關「不存在的機關」" in unknown.content.decode()
+    # An officer cannot look at another agency by naming it.
+    client.force_login(setup["officer"])
+    assert client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1", "agency": "經濟部"}).context["agency"].name == "交通部"

@@ -13,7 +13,7 @@ from agencies.models import Agency, Role
 
 from .. import selectors_entries as selectors
 from ..forms import EntryForm, ReviewForm
-from ..models import Entry, ReportingPeriod
+from ..models import Entry, Obligation, ReportingPeriod
 from ..selectors.target_setting import year_without_values_message
 from ..services import entries as workflow
 from ..services.entries import EntryConflict, EntryInput, WorkflowError
@@ -42,8 +42,13 @@ def my_items(request):
     """What an agency owes for a quarter: officers and reviewers see their own agency;
     national roles and overseeing reviewers pick one of the agencies they may see."""
     visible = Agency.objects.visible_to(request.user)
-    agency_id = request.GET.get("agency") or request.user.agency_id
-    agency = visible.filter(pk=agency_id).first() if str(agency_id or "").isdigit() else None
+    asked = request.GET.get("agency", "").strip()
+    agency = None
+    if asked:
+        # People pick an agency by its name (the list offers them); an id still works for links.
+        agency = (visible.filter(pk=asked) if asked.isdigit() else visible.filter(name=asked)).first()
+        if agency is None:
+            messages.warning(request, _("找不到您可檢視的機關「%(name)s」，改為顯示本機關。") % {"name": asked[:50]})
     if agency is None:
         agency = visible.filter(pk=request.user.agency_id).first()
     if agency is None:
@@ -51,12 +56,15 @@ def my_items(request):
     years = sorted(set(ReportingPeriod.objects.values_list("year", flat=True)), reverse=True)
     year, quarter = _year_and_quarter(request, years)
     groups = selectors.agency_items(agency=agency, year=year, quarter=quarter) if year else {}
+    can_pick = request.user.sees_every_agency or request.user.oversees_subordinates
     return render(
         request,
         "reporting/my_items.html",
         {
             "agency": agency, "year": year, "years": years, "quarter": quarter, "groups": groups,
-            "can_pick_agency": request.user.sees_every_agency or request.user.oversees_subordinates,
+            "can_pick_agency": can_pick,
+            # The agencies with items that year, by name, for the picker's list.
+            "agency_choices": visible.filter(pk__in=Obligation.objects.filter(year=year).values("agency_id")).order_by("name").values_list("name", flat=True) if can_pick and year else [],
             # This year's values not yet published: say so rather than show last year's items only.
             "this_year_note": year_without_values_message(year=this_year) if (this_year := timezone.localdate().year - 1911) not in years else "",
         },
