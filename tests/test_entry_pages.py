@@ -214,3 +214,25 @@ def test_national_roles_pick_an_agency_by_name_not_by_an_internal_id(client, set
     # An officer cannot look at another agency by naming it.
     client.force_login(setup["officer"])
     assert client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "1", "agency": "經濟部"}).context["agency"].name == "交通部"
+
+
+def test_a_reviewer_goes_from_one_waiting_entry_to_the_next_and_back_to_the_queue(client, setup):
+    officer, reviewer = setup["officer"], setup["reviewer"]
+    period = setup["period"]
+    other = Obligation.objects.filter(year=112, agency__name="交通部", indicator__frequency="quarterly").exclude(pk=setup["obligation"].pk).first()
+    client.force_login(officer)
+    client.post(_form_url(setup), {"quantity": "2", "narrative": "第一筆", "submit": "1"})
+    client.post(reverse("reporting:entry", args=[other.pk, period.pk]), {"quantity": "1", "narrative": "第二筆", "submit": "1"})
+    first, second = Entry.objects.order_by("submitted_at", "pk")
+    client.force_login(reviewer)
+    detail = client.get(reverse("reporting:entry_detail", args=[first.pk])).content.decode()
+    assert f'href="{reverse("reporting:agency_review_queue")}">機關審核清單</a>' in detail  # back to the queue, not 填報項目
+    moved = client.post(reverse("reporting:entry_action", args=[first.pk, "forward"]), follow=True)
+    assert moved.redirect_chain[-1][0] == reverse("reporting:entry_detail", args=[second.pk])
+    assert "下一筆待審資料" in moved.content.decode()
+    done = client.post(reverse("reporting:entry_action", args=[second.pk, "return"]), {"comment": "請補充"}, follow=True)
+    assert done.redirect_chain[-1][0] == reverse("reporting:agency_review_queue") and "清單中已沒有待審的資料" in done.content.decode()
+    assert list(Entry.objects.order_by("pk").values_list("state", flat=True)) == ["forwarded", "returned"]
+    # A refused step stays on the entry and says why.
+    refused = client.post(reverse("reporting:entry_action", args=[second.pk, "forward"]), follow=True)
+    assert refused.redirect_chain[-1][0] == reverse("reporting:entry_detail", args=[second.pk])

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -132,8 +133,20 @@ def entry_detail(request, pk):
     return render(
         request,
         "reporting/entry_detail.html",
-        {"entry": entry, "events": entry.events.select_related("actor"), "actions": actions, "review_form": ReviewForm(), "evidence_panel": evidence_panel(request, entry)},
+        {
+            "entry": entry, "events": entry.events.select_related("actor"), "actions": actions, "review_form": ReviewForm(),
+            "evidence_panel": evidence_panel(request, entry), "queue_link": _queue_link(user),
+        },
     )
+
+
+def _queue_link(user) -> tuple[str, str] | None:
+    """A reviewer reads an entry from their queue: the breadcrumb leads back there."""
+    if user.has_role(Role.AAC_REVIEWER):
+        return reverse("reporting:review_queue"), _("審查清單")
+    if user.has_role(Role.AGENCY_REVIEWER):
+        return reverse("reporting:agency_review_queue"), _("機關審核清單")
+    return None
 
 
 @require_POST
@@ -149,6 +162,7 @@ def entry_action(request, pk, action):
     }
     if action not in steps:
         raise Http404
+    queue_state = entry.state  # a review step takes the entry out of the queue of this state
     try:
         steps[action]()
     except EntryValueError as error:
@@ -158,8 +172,29 @@ def entry_action(request, pk, action):
     except (WorkflowError, ValidationError) as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("已完成：%(action)s。") % {"action": dict(ACTION_LABELS)[action]})
+        done = _("已完成：%(action)s。") % {"action": dict(ACTION_LABELS)[action]}
+        if action in REVIEW_ACTIONS and queue_state in QUEUE_PAGES:
+            return _to_next_in_queue(request, entry, state=queue_state, done=done)
+        messages.success(request, done)
     return redirect("reporting:entry_detail", pk=entry.pk)
+
+
+REVIEW_ACTIONS = {"forward", "return", "approve"}
+QUEUE_PAGES = {Entry.State.SUBMITTED: "reporting:agency_review_queue", Entry.State.FORWARDED: "reporting:review_queue"}
+
+
+def _to_next_in_queue(request, entry, *, state, done):
+    """After a review step, on to the next entry waiting in the same queue, or back to it."""
+    from .review import next_in_queue
+
+    following = next_in_queue(user=request.user, state=state, after=entry)
+    if following is None:
+        messages.success(request, done + _("清單中已沒有待審的資料。"))
+        return redirect(QUEUE_PAGES[state])
+    messages.success(request, done + _("以下是下一筆待審資料：%(agency)s %(reference)s %(period)s。") % {
+        "agency": following.obligation.agency.name, "reference": following.obligation.indicator.measure.reference, "period": following.period.label,
+    })
+    return redirect("reporting:entry_detail", pk=following.pk)
 
 
 ACTION_LABELS = [("submit", _lazy("送出")), ("forward", _lazy("轉送廉政署")), ("return", _lazy("退回")), ("approve", _lazy("核定")), ("reopen", _lazy("重新開放"))]

@@ -86,6 +86,12 @@ def queue_filter_options(entries: QuerySet[Entry]) -> dict:
     }
 
 
+def next_in_queue(*, user, state: str, after: Entry) -> Entry | None:
+    """The oldest entry still waiting in the user's queue of ``state``, other than ``after``:
+    where a reviewer goes once they have acted on one."""
+    return queue_rows(queue_scope(user=user, state=state).filter(state=state).exclude(pk=after.pk)).first()
+
+
 def queue_rows(entries: QuerySet[Entry]) -> QuerySet[Entry]:
     """Oldest submission first, with what a row shows in the same query."""
     return entries.select_related("obligation__agency", "obligation__indicator__measure__strategy__plan", "period").order_by("submitted_at", "pk")

@@ -2,6 +2,7 @@
 returns it with a comment; the officer sees the comment, fixes and resubmits."""
 
 import io
+import re
 
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -36,7 +37,12 @@ def test_enter_submit_return_fix_resubmit(page, site, browser, artifacts_dir):
     reviewer_page.goto(entry_url)
     reviewer_page.get_by_label("退回意見（必填）").fill("請補充召開日期與與會人員。")
     reviewer_page.get_by_role("button", name="退回修正").click()
+    # Nothing else waits: the reviewer is back at the queue, told so.
+    expect(reviewer_page.get_by_text("清單中已沒有待審的資料。", exact=False)).to_be_visible()
+    expect(reviewer_page).to_have_url(re.compile(r"/obligations/review/agency/$"))
+    reviewer_page.goto(entry_url)
     expect(reviewer_page.locator("#entry-state")).to_have_text("退回修正")
+    expect(reviewer_page.get_by_role("link", name="機關審核清單")).to_be_visible()
     reviewer_page.close()
 
     page.goto(entry_url)
