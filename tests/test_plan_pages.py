@@ -26,10 +26,12 @@ def test_login_page_is_in_traditional_chinese(client, db):
     assert "帳號" in response.text and "密碼" in response.text
 
 
-def test_home_goes_to_the_plan_in_force(reader_client, plan112):
-    response = reader_client.get("/")
+def test_the_plan_entry_goes_to_the_plan_in_force(reader_client, plan112):
+    response = reader_client.get(reverse("measures:home"))
     assert response.status_code == 302
     assert response.url == reverse("measures:plan", args=["112"])
+    # The portal's own address goes to the person's work first (tests/test_todo.py): this officer's to-do list.
+    assert reader_client.get("/")["Location"] == reverse("reporting:todo")
 
 
 def test_plan_overview_shows_basis_goals_and_strategies_with_counts(reader_client, plan112, django_assert_max_num_queries):
