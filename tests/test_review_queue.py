@@ -275,3 +275,17 @@ def test_the_aac_queue_runs_the_same_queries_for_10_and_10000_entries(client, wo
     assert response.context["page"].paginator.count == 10_000 and len(_rows(response)) == 50
     assert large == small
     assert filtered_large == filtered_small
+
+
+def test_every_column_of_the_queue_has_a_header_a_screen_reader_can_read(client, plan112, django_user_model):
+    import re
+
+    from agencies.models import Agency, Role
+    from agencies.services import role_grant
+
+    user = django_user_model.objects.create_user(username="q_aac", password="pw-123456789", agency=Agency.objects.get(name="法務部廉政署"))
+    role_grant(user=user, role=Role.AAC_REVIEWER, granted_by=None)
+    client.force_login(user)
+    html = client.get(reverse("reporting:review_queue")).content.decode()
+    headers = re.findall(r"<th scope=\"col\">(.*?)</th>", html.split("<thead>")[1].split("</thead>")[0], flags=re.S)
+    assert headers and all(re.sub(r"<[^>]+>", "", header).strip() or "aria-label" in header for header in headers)
