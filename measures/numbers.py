@@ -84,6 +84,21 @@ def format_quantity(quantity: Decimal | None) -> str:
     return f"{normalized:,f}"
 
 
+def figure_label(quantity: Decimal | None, unit: str = "", *, ratio: bool = False, places: int | None = None) -> str:
+    """A figure as people write it, the one way every page shows one: thousands separators,
+    decimals only where the figure has them, then its unit written on as Chinese does; a ratio
+    as a percentage to one decimal. 1772377.0000, "元" → 「1,772,377元」; 89.2857, ratio →
+    「89.3%」; None → ""."""
+    if quantity is None:
+        return ""
+    quantity = Decimal(quantity)
+    if ratio:
+        return f"{format_quantity(quantity.quantize(Decimal('0.1')))}%"
+    if places is not None:
+        quantity = quantity.quantize(Decimal(1).scaleb(-places))
+    return f"{format_quantity(quantity)}{(unit or '').strip()}"
+
+
 _CHINESE_DIGITS = "零一二三四五六七八九"
 
 

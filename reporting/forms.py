@@ -31,9 +31,12 @@ class EntryForm(forms.Form):
     shortfall_reason = forms.CharField(label=_("未達成原因及策進作為"), required=False, widget=TEXTAREA, help_text=_("年度最後一期未達目標值時必填"))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, kind: str, **kwargs):
+    def __init__(self, *args, kind: str, unit: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
+        if unit and "quantity" in self.fields:
+            # The unit the target is set in, beside the number people type.
+            self.fields["quantity"].label = _("本期數值（%(unit)s）") % {"unit": unit}
         for name in ("quantity", "numerator", "denominator", "milestone", "reached_on", "grade", "text"):
             if name not in KIND_FIELDS[kind]:
                 del self.fields[name]

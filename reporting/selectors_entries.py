@@ -43,6 +43,14 @@ class ItemRow:
         return self.entry.get_state_display() if self.entry else _("尚未填寫")
 
     @property
+    def unit(self) -> str:
+        """How the year-to-date figure is written: the targets' shared unit, "%" for a ratio."""
+        if self.obligation.indicator.entry_kind(value_kinds=[v.kind for v in self.targets]) == "ratio":
+            return "%"
+        units = {value.unit for value in self.targets}
+        return units.pop() if len(units) == 1 else ""
+
+    @property
     def progress(self):
         """Year-to-date as a percentage of this agency's own numeric target, when there is one."""
         goal = self.own_goal

@@ -61,7 +61,7 @@ from .services.entries import (
     EntryInput,
     WorkflowError,
     is_agency_member,
-    _target_unit,
+    target_unit,
     entry_save,
     period_accepts_changes,
 )
@@ -596,7 +596,7 @@ def _check_row(row: RowPlan, cells: list[Cell], columns: dict, named: set, cell)
     if formulas:
         return  # what a formula cell holds is unknown: no comparison
     try:
-        cleaned = clean_entry_values(kind=row.kind, data=row.values, period=row.period, unit=_target_unit(row.obligation))
+        cleaned = clean_entry_values(kind=row.kind, data=row.values, period=row.period, unit=target_unit(row.obligation))
     except EntryValueError as error:
         for name, message in error.errors.items():
             column = COLUMN_OF_FIELD.get(name, name)

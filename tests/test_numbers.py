@@ -56,3 +56,30 @@ def test_roc_year_input_errors_are_specific(text):
 
 def test_roc_label_shows_both_calendars():
     assert roc_label(112) == "民國112年（2023）"
+
+
+@pytest.mark.parametrize(("quantity", "unit", "ratio", "places", "shown"), [
+    (Decimal("1772377.0000"), "元", False, None, "1,772,377元"),
+    (Decimal("35.0000"), "件", False, None, "35件"),
+    (Decimal("35.5000"), "", False, None, "35.5"),
+    (Decimal("1234.5678"), "案", False, 2, "1,234.57案"),
+    (Decimal("89.2857"), "", True, None, "89.3%"),
+    (Decimal("100"), "", True, None, "100%"),
+    (Decimal("0"), "人", False, None, "0人"),
+    (None, "元", False, None, ""),
+])
+def test_figures_are_shown_as_people_write_them(quantity, unit, ratio, places, shown):
+    from measures.numbers import figure_label
+
+    assert figure_label(quantity, unit, ratio=ratio, places=places) == shown
+
+
+def test_every_page_filter_goes_through_the_one_formatting_path():
+    from measures.templatetags.plan_extras import figure
+    from reporting.selectors.figures import Figure
+    from reporting.templatetags.dashboard_extras import figure_display, number
+
+    assert figure(Decimal("1772377.0000"), "元") == "1,772,377元" and figure(Decimal("76.666"), "%") == "76.7%" and figure("已完成") == "已完成"
+    assert number(Decimal("1234.5000")) == "1,234.5"
+    assert figure_display(Figure(kind="ratio", entries=1, agencies=1, numerator=Decimal(100), denominator=Decimal(112))) == "89.3%"
+    assert figure_display(Figure(kind="quantity", entries=1, agencies=1, quantity=Decimal("1772377.0000"))) == "1,772,377"

@@ -98,3 +98,18 @@ def test_the_items_page_shows_each_periods_due_date(client, people):
 
     html = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "2"}).content.decode()
     assert f"截止 {roc_date_label(q2.due_on)}" in html
+
+
+def test_the_items_page_and_the_form_write_figures_with_their_unit(client, people, plan112):
+    from decimal import Decimal
+
+    from .conftest import find_measure
+
+    client.force_login(people.officer_a)
+    obligation = Obligation.objects.get(year=112, agency__name="交通部", indicator__measure=find_measure(plan112, 7, "(五)"))
+    Entry.objects.create(obligation=obligation, period=_quarterly(1), state=Entry.State.APPROVED, quantity=Decimal("1234.0000"))
+    html = client.get(reverse("reporting:my_items"), {"year": "112", "quarter": "2"}).content.decode()
+    unit = obligation.indicator.values.filter(year=112).first().unit
+    assert f"1,234{unit}" in html and "1234.0000" not in html
+    form = client.get(reverse("reporting:entry", args=[obligation.pk, _quarterly(2).pk])).content.decode()
+    assert f"本期數值（{unit}）" in form

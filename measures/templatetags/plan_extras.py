@@ -8,7 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from measures.numbers import chinese_numeral, format_quantity
+from measures.numbers import chinese_numeral, figure_label, format_quantity
 from measures.years import roc_date_label, roc_label
 
 register = template.Library()
@@ -23,6 +23,17 @@ def roc_year(year):
 @register.filter
 def quantity(value):
     return format_quantity(value)
+
+
+@register.filter
+def figure(value, unit=""):
+    """A number with its unit as people write it (measures.numbers.figure_label); a unit of
+    "%" shows a ratio's percentage. Text (a milestone, a grade) passes through."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return figure_label(value, "" if unit == "%" else unit, ratio=unit == "%")
 
 
 @register.filter

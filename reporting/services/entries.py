@@ -68,7 +68,8 @@ def period_accepts_changes(period: ReportingPeriod, agency_id: int) -> bool:
     return PeriodReopening.objects.filter(period=period, closed_at__isnull=True).filter(Q(agency__isnull=True) | Q(agency_id=agency_id)).exists()
 
 
-def _target_unit(obligation: Obligation) -> str:
+def target_unit(obligation: Obligation) -> str:
+    """The unit the year's target values of the obligation's indicator share (件, 人, 元, %), or ""."""
     units = {v.unit for v in obligation.indicator.values.all() if v.year == obligation.year}
     return units.pop() if len(units) == 1 else ""
 
@@ -100,7 +101,7 @@ def entry_save(*, obligation: Obligation, period: ReportingPeriod, user, data: E
         raise EntryConflict(entry)
     if entry is not None and entry.state not in EDITABLE_STATES:
         raise WorkflowError(_("這筆資料目前為「%(state)s」，不能修改。") % {"state": entry.get_state_display()})
-    values = clean_entry_values(kind=obligation.indicator.entry_kind(), data=data.values, period=period, unit=_target_unit(obligation))
+    values = clean_entry_values(kind=obligation.indicator.entry_kind(), data=data.values, period=period, unit=target_unit(obligation))
     values.update(narrative=(data.narrative or "").strip(), shortfall_reason=(data.shortfall_reason or "").strip())
     if entry is None:
         entry = Entry(obligation=obligation, period=period, state=Entry.State.DRAFT)

@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from measures.numbers import figure_label
 from measures.templatetags.plan_extras import roc_date
 from reporting.exporters.dashboard import figure_text
 
@@ -31,9 +32,7 @@ def number(value, places=2):
     """1234.5000 → 「1,234.5」; None → ""."""
     if value is None or value == "":
         return ""
-    value = Decimal(value).quantize(Decimal(1).scaleb(-int(places))).normalize()
-    text = f"{value:,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return figure_label(Decimal(value), places=int(places))
 
 
 @register.filter
@@ -50,8 +49,7 @@ def figure_display(figure):
     if figure is None or not figure.reported:
         return "—"
     if figure.value is not None:
-        shown = number(figure.value, 1 if figure.kind == "ratio" else 2)
-        return f"{shown}%" if figure.kind == "ratio" else shown
+        return figure_label(figure.value, ratio=figure.kind == "ratio", places=2)
     return figure_text(figure) or "—"
 
 
@@ -63,7 +61,7 @@ def target_display(row):
     if value is None:
         return "—"
     if row.target is not None:
-        return f"{number(row.target)}{value.unit}"
+        return figure_label(row.target, value.unit, places=2)
     return value.grade or (roc_date(value.due_on) if value.due_on else "—")
 
 

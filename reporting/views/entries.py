@@ -79,7 +79,7 @@ def entry_edit(request, obligation, period):
     kind = obligation.indicator.entry_kind()
     conflict = None
     if request.method == "POST":
-        form = EntryForm(request.POST, kind=kind)
+        form = EntryForm(request.POST, kind=kind, unit=workflow.target_unit(obligation))
         if form.is_valid():
             data = form.cleaned_data
             values = {name: data.get(name) for name in ("quantity", "numerator", "denominator", "milestone", "reached_on", "grade", "text")}
@@ -104,7 +104,7 @@ def entry_edit(request, obligation, period):
             except (WorkflowError, PermissionDenied) as error:
                 form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
     else:
-        form = EntryForm(initial=EntryForm.initial_from(entry), kind=kind)
+        form = EntryForm(initial=EntryForm.initial_from(entry), kind=kind, unit=workflow.target_unit(obligation))
     can_edit = request.user.has_role(Role.OFFICER) and request.user.agency_id == obligation.agency_id and (entry is None or entry.state in workflow.EDITABLE_STATES)
     return render(
         request,
