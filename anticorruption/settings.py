@@ -146,6 +146,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")  # priva
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=20)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+# A period this many days past its due date is locked automatically (reminders for it stop),
+# announced to AAC this many days before.
+PERIOD_LOCK_AFTER_DAYS = env.int("PERIOD_LOCK_AFTER_DAYS", default=180)
+PERIOD_LOCK_NOTICE_DAYS = env.int("PERIOD_LOCK_NOTICE_DAYS", default=14)
 # The portal's address for links in e-mail sent by tasks, which have no request.
 PORTAL_URL = env.str("PORTAL_URL", default="")
 
@@ -174,6 +178,8 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "reporting.tasks.send_reminders", "schedule": crontab(hour=8, minute=0)},
     "send-target-reminders": {"task": "reporting.tasks.send_target_reminders", "schedule": crontab(hour=8, minute=5)},
+    "lock-stale-periods": {"task": "reporting.tasks.lock_stale_periods", "schedule": crontab(hour=7, minute=30)},
+    "send-unreachable-agencies": {"task": "reporting.tasks.send_unreachable_agencies", "schedule": crontab(hour=8, minute=10, day_of_week="mon")},
     # Report jobs whose worker died fail visibly instead of "running" forever.
     "fail-stale-reports": {"task": "reporting.tasks.fail_stale_reports", "schedule": crontab(minute="*/5")},
 }

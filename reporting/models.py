@@ -271,7 +271,7 @@ class EntryEvent(models.Model):
         return rows
 
 
-from .models_notices import Notice, TargetReminderLog  # noqa: E402,F401
+from .models_notices import Notice, PeriodLockNotice, TargetReminderLog  # noqa: E402,F401
 
 
 from .models_evidence import Evidence  # noqa: E402,F401

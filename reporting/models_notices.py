@@ -56,6 +56,24 @@ class Notice(models.Model):
         return self.read_at is not None
 
 
+class PeriodLockNotice(models.Model):
+    """A period long past its due date is announced to AAC, then locked on ``lock_on``
+    (reporting.services.periods.periods_lock_stale) so that reminders stop."""
+
+    period = models.OneToOneField("reporting.ReportingPeriod", on_delete=models.CASCADE, related_name="lock_notice", verbose_name=_("填報期間"))
+    noticed_on = models.DateField(_("通知日期"))
+    lock_on = models.DateField(_("預定鎖定日期"))
+    locked_on = models.DateField(_("鎖定日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("逾期期間自動鎖定通知")
+        verbose_name_plural = _("逾期期間自動鎖定通知")
+        ordering = ["lock_on"]
+
+    def __str__(self):
+        return f"{self.period} → {self.lock_on}"
+
+
 class ReminderLog(models.Model):
     """A reminder for one period went to one agency on one day; a rerun that day sends nothing."""
 

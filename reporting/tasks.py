@@ -17,6 +17,22 @@ def send_reminders() -> dict:
 
 
 @shared_task
+def lock_stale_periods() -> dict:
+    """Daily, before the reminders: long-overdue periods announced to AAC, then locked."""
+    from dataclasses import asdict
+
+    from .services.periods import periods_lock_stale
+
+    return asdict(periods_lock_stale(today=timezone.localdate()))
+
+
+@shared_task
+def send_unreachable_agencies() -> int:
+    """Weekly: AAC hears which agencies reminders cannot reach."""
+    return notices.unreachable_agencies_send(today=timezone.localdate())
+
+
+@shared_task
 def notify_returned(entry_id: int) -> int:
     return notices.notify_returned(entry_id=entry_id)
 

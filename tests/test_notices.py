@@ -116,34 +116,42 @@ def test_reminders_go_to_exactly_the_agencies_that_owe_items(world):
     assert "尚未填寫" in notice.body and "請至填報系統辦理" not in notice.body  # the link is the notice's own
 
 
-def test_a_rerun_the_same_day_sends_nothing_and_the_next_day_only_if_overdue(world):
+def test_the_reminder_before_the_due_date_goes_once_on_the_first_run_inside_the_window(world):
     period = world["quarter"]
-    reminders_send(today=THREE_DAYS_BEFORE)
+    # Four days before is outside the three-day window: nothing.
+    assert reminders_send(today=DUE - datetime.timedelta(days=4)).emails == 0 and mail.outbox == []
+    # The run three days before was missed; the next one, two days before, sends it.
+    stats = reminders_send(today=DUE - datetime.timedelta(days=2))
     sent, notices = len(mail.outbox), Notice.objects.count()
-    assert sent == 3  # 交通部, 經濟部 and 法務部調查局 all owe items
-
-    again = reminders_send(today=THREE_DAYS_BEFORE)
+    assert sent == 3 and stats.agencies == 3  # 交通部, 經濟部 and 法務部調查局 all owe items
+    # Again the same day, the next day and on the due date: already reminded, nothing more.
+    for day in (2, 1, 0):
+        again = reminders_send(today=DUE - datetime.timedelta(days=day))
+        assert again.emails == 0 and again.already_sent == 3
     assert len(mail.outbox) == sent and Notice.objects.count() == notices
-    assert again.already_sent == 3 and again.emails == 0
-    assert ReminderLog.objects.filter(period=period, sent_on=THREE_DAYS_BEFORE).count() == 3
-
-    # Two days before the due date is neither the reminder day nor overdue.
-    assert reminders_send(today=DUE - datetime.timedelta(days=2)).periods == 0
-    assert len(mail.outbox) == sent
+    assert ReminderLog.objects.filter(period=period, kind=Notice.Kind.REMINDER).count() == 3
 
 
-def test_overdue_periods_are_reminded_once_a_day(world):
+def test_overdue_agencies_get_one_digest_of_every_period_at_a_rising_interval(world):
+    from reporting.services.notices import overdue_reminders_due
+
+    assert [overdue_reminders_due(day) for day in (0, 1, 2, 3, 6, 7, 13, 14, 21, 100)] == [0, 1, 1, 2, 2, 3, 3, 4, 5, 16]
     _settle("經濟部", world["quarter"])
-    day_after = DUE + datetime.timedelta(days=1)
-    stats = reminders_send(today=day_after)
-    assert stats.agencies == 2
-    reminders_send(today=day_after)
-    assert len(mail.outbox) == 2
-    assert all("【逾期提醒】" in m.subject and "逾期 1 天" in m.body for m in mail.outbox)
+    second = ReportingPeriod.objects.get(year=112, frequency="quarterly", number=2)
+    ReportingPeriod.objects.filter(pk=second.pk).update(state=ReportingPeriod.State.OPEN, opens_on=DUE - datetime.timedelta(days=10), due_on=DUE)
+    sent_on = []
+    for late in range(1, 16):
+        before = len(mail.outbox)
+        reminders_send(today=DUE + datetime.timedelta(days=late))
+        if len(mail.outbox) > before:
+            sent_on.append(late)
+    assert sent_on == [1, 3, 7, 14]  # then weekly until submitted or locked
+    transport = [m for m in mail.outbox if "t_officer1@example.gov.tw" in m.to]
+    assert len(transport) == 4
+    digest = transport[0]
+    assert "【逾期提醒】交通部" in digest.subject and "2 個填報期間" in digest.subject  # one message for both periods
+    assert "112年第1季" in digest.body and "112年第2季" in digest.body and "逾期 1 天" in digest.body and "/obligations/todo/" in digest.body
     assert set(Notice.objects.values_list("kind", flat=True)) == {Notice.Kind.OVERDUE}
-
-    reminders_send(today=day_after + datetime.timedelta(days=1))
-    assert len(mail.outbox) == 4
 
 
 def test_an_agency_that_catches_up_is_no_longer_reminded(world):
@@ -152,6 +160,10 @@ def test_an_agency_that_catches_up_is_no_longer_reminded(world):
     _settle("交通部", period, state=Entry.State.APPROVED)
     reminders_send(today=THREE_DAYS_BEFORE)
     assert [m.to for m in mail.outbox] == [["i_officer@example.gov.tw"]]
+    mail.outbox.clear()
+    _settle("法務部調查局", period)
+    reminders_send(today=DUE + datetime.timedelta(days=1))
+    assert mail.outbox == []
 
 
 def test_locked_periods_and_inactive_or_revoked_officers_are_left_out(world):
@@ -169,23 +181,62 @@ def test_locked_periods_and_inactive_or_revoked_officers_are_left_out(world):
     assert mail.outbox == []
 
 
-def test_officers_without_an_address_get_the_notice_only(world):
+def test_a_reminder_that_reaches_nobody_is_not_logged_and_the_agency_is_listed_for_aac(world, client):
+    from reporting.services.notices import unreachable_agencies
+
     User.objects.filter(pk=world["mjib"][0].pk).update(email="")
-    reminders_send(today=THREE_DAYS_BEFORE)
-    assert Notice.objects.filter(recipient=world["mjib"][0]).count() == 1
-    assert all("i_officer@example.gov.tw" not in m.to for m in mail.outbox)
+    stats = reminders_send(today=THREE_DAYS_BEFORE)
+    assert stats.without_address == 1
+    assert not Notice.objects.filter(recipient=world["mjib"][0]).exists()
+    assert not ReminderLog.objects.filter(agency__name="法務部調查局").exists()
+    rows = {row["agency"].name: str(row["reason"]) for row in unreachable_agencies(year=112)}
+    assert rows["法務部調查局"] == "填報人未設定電子郵件" and rows["法務部"] == "沒有填報人帳號" and "交通部" not in rows
+    # Once the officer has an address, the next run reminds them (nothing was logged as sent).
+    User.objects.filter(pk=world["mjib"][0].pk).update(email="i_officer@example.gov.tw")
+    assert reminders_send(today=THREE_DAYS_BEFORE + datetime.timedelta(days=1)).agencies == 1
+    # AAC sees the list on the completeness page, and gets it by e-mail every week.
+    client.force_login(world["aac"][0])
+    page = client.get(reverse("dashboard:completeness"), {"year": "112", "quarter": "1"}).content.decode()
+    assert 'id="unreachable"' in page and "法務部：沒有填報人帳號" in page.replace("</a>", "")
+    mail.outbox.clear()
+    assert tasks.send_unreachable_agencies.delay().get() == 1
+    weekly = mail.outbox[0]
+    assert sorted(weekly.to) == ["aac1@example.gov.tw", "aac2@example.gov.tw"] and "收不到填報提醒" in weekly.subject and "法務部" in weekly.body
 
 
 def test_reminder_days_come_from_the_setting(world, settings):
     settings.REMINDER_DAYS_BEFORE = 5
-    assert reminders_send(today=THREE_DAYS_BEFORE).periods == 0
+    assert reminders_send(today=DUE - datetime.timedelta(days=6)).periods == 0
     assert reminders_send(today=DUE - datetime.timedelta(days=5)).agencies == 3
+
+
+def test_long_overdue_periods_are_announced_to_aac_then_locked(world, settings):
+    from reporting.models import PeriodLockNotice
+    from reporting.services.periods import periods_lock_stale
+
+    settings.PERIOD_LOCK_AFTER_DAYS, settings.PERIOD_LOCK_NOTICE_DAYS = 90, 14
+    period = world["quarter"]
+    assert periods_lock_stale(today=DUE + datetime.timedelta(days=75)).announced == 0
+    announced = periods_lock_stale(today=DUE + datetime.timedelta(days=76))
+    assert announced.announced == 1 and announced.locked == 0
+    notice = PeriodLockNotice.objects.get(period=period)
+    assert notice.lock_on == DUE + datetime.timedelta(days=90)
+    aac_mail = mail.outbox[-1]
+    assert sorted(aac_mail.to) == ["aac1@example.gov.tw", "aac2@example.gov.tw"] and "即將鎖定" in aac_mail.subject and "112年第1季" in aac_mail.body
+    assert periods_lock_stale(today=DUE + datetime.timedelta(days=80)).announced == 0  # announced once
+    period.refresh_from_db()
+    assert period.state != ReportingPeriod.State.LOCKED
+    assert periods_lock_stale(today=DUE + datetime.timedelta(days=90)).locked == 1
+    period.refresh_from_db()
+    assert period.state == ReportingPeriod.State.LOCKED
+    mail.outbox.clear()
+    assert reminders_send(today=DUE + datetime.timedelta(days=98)).periods == 0 and mail.outbox == []
 
 
 def test_the_daily_task_runs_eagerly_and_returns_its_counts(world):
     ReportingPeriod.objects.update(state=ReportingPeriod.State.LOCKED)
     result = tasks.send_reminders.delay()
-    assert result.get() == {"periods": 0, "agencies": 0, "emails": 0, "notices": 0, "already_sent": 0, "without_officers": 0}
+    assert result.get() == {"periods": 0, "agencies": 0, "emails": 0, "notices": 0, "already_sent": 0, "without_officers": 0, "without_address": 0}
 
 
 def test_beat_runs_the_reminders_every_morning_at_eight_taipei_time():
@@ -194,6 +245,10 @@ def test_beat_runs_the_reminders_every_morning_at_eight_taipei_time():
     assert entry["task"] in celery_app.tasks
     assert entry["schedule"].hour == {8} and entry["schedule"].minute == {0}
     assert str(celery_app.conf.timezone) == "Asia/Taipei"
+    # Stale periods are locked before the reminders run; AAC hears of unreachable agencies weekly.
+    lock, weekly = settings.CELERY_BEAT_SCHEDULE["lock-stale-periods"], settings.CELERY_BEAT_SCHEDULE["send-unreachable-agencies"]
+    assert lock["task"] in celery_app.tasks and weekly["task"] in celery_app.tasks
+    assert (min(lock["schedule"].hour), min(lock["schedule"].minute)) < (8, 0) and weekly["schedule"].day_of_week == {1}
 
 
 # ------------------------------------------------------------------ workflow notices

@@ -6,13 +6,13 @@ Called by the thin tasks in reporting/tasks.py; e-mail text lives in templates/e
 """
 
 import datetime
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -94,6 +94,10 @@ def _notice_body(template: str, context: dict) -> str:
 
 # ------------------------------------------------------------------ reminders
 
+# An overdue period is reminded when it is this many days late, then every week after the last.
+OVERDUE_REMINDER_DAYS = (1, 3, 7)
+OVERDUE_REMINDER_EVERY = 7
+
 
 @dataclass
 class ReminderStats:
@@ -101,24 +105,37 @@ class ReminderStats:
     agencies: int = 0  # agencies reminded in this run
     emails: int = 0
     notices: int = 0
-    already_sent: int = 0  # agency/period pairs reminded earlier the same day
+    already_sent: int = 0  # agency/period pairs already reminded as often as they are due
     without_officers: int = 0  # agencies owing items but with nobody to tell
+    without_address: int = 0  # agencies owing items whose officers have no e-mail address
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def periods_to_remind(*, today: datetime.date) -> list[ReportingPeriod]:
-    """Periods due exactly REMINDER_DAYS_BEFORE days from today, and past-due ones.
+def overdue_reminders_due(days_late: int) -> int:
+    """How many overdue reminders a period this many days late should have had by now (a run
+    that was missed is made up by the next one, never twice)."""
+    if days_late < OVERDUE_REMINDER_DAYS[0]:
+        return 0
+    due = sum(1 for day in OVERDUE_REMINDER_DAYS if day <= days_late)
+    if days_late > OVERDUE_REMINDER_DAYS[-1]:
+        due += (days_late - OVERDUE_REMINDER_DAYS[-1]) // OVERDUE_REMINDER_EVERY
+    return due
 
-    A locked period takes no more entries, so nobody is reminded of it.
-    """
+
+def periods_due_soon(*, today: datetime.date) -> list[ReportingPeriod]:
+    """Periods falling due within REMINDER_DAYS_BEFORE days (today included). A locked period
+    takes no more entries, so nobody is reminded of it."""
     ahead = today + datetime.timedelta(days=reminder_days_before())
     return list(
-        ReportingPeriod.objects.exclude(state=ReportingPeriod.State.LOCKED)
-        .filter(Q(due_on=ahead) | Q(due_on__lt=today))
+        ReportingPeriod.objects.exclude(state=ReportingPeriod.State.LOCKED).filter(due_on__gte=today, due_on__lte=ahead)
         .order_by("due_on", "frequency", "number")
     )
+
+
+def periods_overdue(*, today: datetime.date) -> list[ReportingPeriod]:
+    return list(ReportingPeriod.objects.exclude(state=ReportingPeriod.State.LOCKED).filter(due_on__lt=today).order_by("due_on", "frequency", "number"))
 
 
 def owed_obligations(*, period: ReportingPeriod) -> QuerySet[Obligation]:
@@ -139,92 +156,204 @@ def _quarter_of(period: ReportingPeriod) -> int:
 
 
 def reminders_send(*, today: datetime.date) -> ReminderStats:
-    """Remind every agency that still owes items for a period due soon or overdue.
-
-    Per agency and period: one Notice to each of its officers and one e-mail to all
-    of them, at most once a day (ReminderLog).
-    """
+    """The daily run. Before a due date: one reminder per agency and period, on the first run
+    inside the REMINDER_DAYS_BEFORE window. After it: one digest per agency with every period
+    it still owes, on the days of OVERDUE_REMINDER_DAYS and weekly after, until the items are
+    submitted or the period is locked. A reminder goes out only when it reaches someone by
+    e-mail; the agencies it cannot reach are listed for AAC (unreachable_agencies)."""
     stats = ReminderStats()
     with translation.override(settings.LANGUAGE_CODE):
-        for period in periods_to_remind(today=today):
+        for period in periods_due_soon(today=today):
             stats.periods += 1
-            _remind_for_period(period=period, today=today, stats=stats)
+            _remind_before_due(period=period, today=today, stats=stats)
+        overdue = periods_overdue(today=today)
+        stats.periods += len(overdue)
+        _remind_overdue(periods=overdue, today=today, stats=stats)
     return stats
 
 
 def reminders_send_to(*, agency_ids, periods: list[ReportingPeriod], today: datetime.date) -> ReminderStats:
-    """The one-click reminder from the completeness page: the same reminder as the
-    daily run, to the chosen agencies only, for the chosen periods; still at most
+    """The one-click reminder from the completeness page: the same messages as the daily run,
+    to the chosen agencies only, for the chosen periods, whatever the schedule; still at most
     one a day per agency and period. Locked periods take no entries, so they are skipped."""
     stats = ReminderStats()
+    periods = [period for period in periods if period.state != ReportingPeriod.State.LOCKED]
+    stats.periods = len(periods)
     with translation.override(settings.LANGUAGE_CODE):
         for period in periods:
-            if period.state == ReportingPeriod.State.LOCKED:
-                continue
-            stats.periods += 1
-            _remind_for_period(period=period, today=today, stats=stats, agency_ids=set(agency_ids))
+            if period.due_on >= today:
+                _remind_before_due(period=period, today=today, stats=stats, agency_ids=set(agency_ids), on_request=True)
+        _remind_overdue(periods=[p for p in periods if p.due_on < today], today=today, stats=stats, agency_ids=set(agency_ids), on_request=True)
     return stats
 
 
-def _remind_for_period(*, period: ReportingPeriod, today: datetime.date, stats: ReminderStats, agency_ids=None) -> None:
+def _owed_by_agency(period: ReportingPeriod, agency_ids=None) -> OrderedDict:
     owed: OrderedDict[int, list[Obligation]] = OrderedDict()
     obligations = owed_obligations(period=period)
     if agency_ids is not None:
         obligations = obligations.filter(agency_id__in=agency_ids)
     for obligation in obligations:
         owed.setdefault(obligation.agency_id, []).append(obligation)
+    return owed
+
+
+def _items(obligations) -> list[dict]:
+    status_labels = dict(Entry.State.choices)
+    return [
+        {
+            "reference": obligation.indicator.measure.reference,
+            "text": obligation.indicator.text,
+            "status": status_labels[obligation.entry_state] if obligation.entry_state else _("尚未填寫"),
+        }
+        for obligation in obligations
+    ]
+
+
+def _reachable(agency_id, officers, stats) -> list[User] | None:
+    """The officers to tell, or None (counted) when the reminder would reach nobody by e-mail."""
+    recipients = officers.get(agency_id, [])
+    if not recipients:
+        stats.without_officers += 1
+        return None
+    if not any(user.email for user in recipients):
+        stats.without_address += 1
+        return None
+    return recipients
+
+
+def _officers_by_agency(agency_ids) -> dict[int, list[User]]:
+    officers: dict[int, list[User]] = {}
+    for user in officers_of(agency_ids):
+        officers.setdefault(user.agency_id, []).append(user)
+    return officers
+
+
+def _remind_before_due(*, period, today, stats, agency_ids=None, on_request=False) -> None:
+    owed = _owed_by_agency(period, agency_ids)
     if not owed:
         return
-    officers: dict[int, list[User]] = {}
-    for user in officers_of(owed.keys()):
-        officers.setdefault(user.agency_id, []).append(user)
-    sent_today = set(ReminderLog.objects.filter(period=period, sent_on=today).values_list("agency_id", flat=True))
-    overdue = period.due_on < today
-    kind = Notice.Kind.OVERDUE if overdue else Notice.Kind.REMINDER
-    status_labels = dict(Entry.State.choices)
+    officers = _officers_by_agency(owed.keys())
+    earlier = ReminderLog.objects.filter(period=period, kind=Notice.Kind.REMINDER)
+    reminded = set((earlier.filter(sent_on=today) if on_request else earlier).values_list("agency_id", flat=True))
     link = f"{reverse('reporting:my_items')}?year={period.year}&quarter={_quarter_of(period)}"
     for agency_id, obligations in owed.items():
-        agency = obligations[0].agency
-        recipients = officers.get(agency_id, [])
-        if agency_id in sent_today:
+        if agency_id in reminded:
             stats.already_sent += 1
             continue
-        if not recipients:
-            stats.without_officers += 1
+        recipients = _reachable(agency_id, officers, stats)
+        if recipients is None:
             continue
-        items = [
-            {
-                "reference": obligation.indicator.measure.reference,
-                "text": obligation.indicator.text,
-                "status": status_labels[obligation.entry_state] if obligation.entry_state else _("尚未填寫"),
-            }
-            for obligation in obligations
-        ]
-        context = {
-            "agency": agency, "period": period, "items": items, "overdue": overdue,
-            "days_left": (period.due_on - today).days, "days_late": (today - period.due_on).days, "link": link,
-        }
-        values = {"period": period.label, "agency": agency.name, "count": len(items)}
-        if overdue:
-            title = _("【逾期提醒】%(period)s已截止，%(agency)s尚有 %(count)d 項未送出") % values
+        agency, items = obligations[0].agency, _items(obligations)
+        context = {"agency": agency, "period": period, "items": items, "days_left": (period.due_on - today).days, "link": link}
+        title = _("【填報提醒】%(period)s即將截止，%(agency)s尚有 %(count)d 項未送出") % {"period": period.label, "agency": agency.name, "count": len(items)}
+        _deliver(
+            agency_id=agency_id, periods={period: len(items)}, today=today, kind=Notice.Kind.REMINDER, recipients=recipients,
+            title=title, template="emails/reminder.txt", context=context, link=link, stats=stats,
+        )
+
+
+def _remind_overdue(*, periods, today, stats, agency_ids=None, on_request=False) -> None:
+    """One digest per agency: every overdue period it owes items for, when one of them is due
+    a reminder by the schedule (or, on request, not yet reminded today)."""
+    owed: OrderedDict[int, OrderedDict] = OrderedDict()
+    for period in periods:
+        for agency_id, obligations in _owed_by_agency(period, agency_ids).items():
+            owed.setdefault(agency_id, OrderedDict())[period] = obligations
+    if not owed:
+        return
+    logs = ReminderLog.objects.filter(kind=Notice.Kind.OVERDUE, period__in=periods, agency_id__in=owed.keys())
+    sent = Counter(logs.values_list("agency_id", "period_id"))
+    sent_today = set(logs.filter(sent_on=today).values_list("agency_id", "period_id"))
+    officers = _officers_by_agency(owed.keys())
+    link = reverse("reporting:todo")
+    for agency_id, by_period in owed.items():
+        if on_request:
+            due = [period for period in by_period if (agency_id, period.pk) not in sent_today]
         else:
-            title = _("【填報提醒】%(period)s即將截止，%(agency)s尚有 %(count)d 項未送出") % values
-        # The day's record, the notices and the e-mail succeed or fail together: a failed
-        # send rolls the record back so the next run retries. A concurrent run waits on
-        # the record's unique key and then finds it (get_or_create), so it sends nothing.
-        with transaction.atomic():
+            due = [period for period in by_period if sent[(agency_id, period.pk)] < overdue_reminders_due((today - period.due_on).days)]
+        if not due:
+            stats.already_sent += 1
+            continue
+        recipients = _reachable(agency_id, officers, stats)
+        if recipients is None:
+            continue
+        agency = next(iter(by_period.values()))[0].agency
+        sections = [
+            {"period": period, "days_late": (today - period.due_on).days, "items": _items(obligations)} for period, obligations in by_period.items()
+        ]
+        count = sum(len(section["items"]) for section in sections)
+        title = _("【逾期提醒】%(agency)s尚有 %(count)d 項逾期未送出（%(periods)d 個填報期間）") % {"agency": agency.name, "count": count, "periods": len(sections)}
+        _deliver(
+            agency_id=agency_id, periods={period: len(by_period[period]) for period in due}, today=today, kind=Notice.Kind.OVERDUE,
+            recipients=recipients, title=title, template="emails/overdue_digest.txt",
+            context={"agency": agency, "sections": sections, "count": count, "link": link}, link=link, stats=stats,
+        )
+
+
+def _deliver(*, agency_id, periods: dict, today, kind, recipients, title, template, context, link, stats) -> None:
+    """The day's records, the notices and the e-mail succeed or fail together: a failed send
+    rolls the records back so the next run retries. A concurrent run waits on a record's
+    unique key and then finds it, so it sends nothing."""
+    with transaction.atomic():
+        for period, items in periods.items():
             _log, created = ReminderLog.objects.get_or_create(
-                agency_id=agency_id, period=period, sent_on=today,
-                defaults={"kind": kind, "items": len(items), "recipients": len(recipients)},
+                agency_id=agency_id, period=period, sent_on=today, defaults={"kind": kind, "items": items, "recipients": len(recipients)},
             )
             if not created:
                 stats.already_sent += 1
-                continue
-            body = _notice_body("emails/reminder.txt", context)
-            Notice.objects.bulk_create([Notice(recipient=user, kind=kind, title=title, body=body, link=link) for user in recipients])
-            stats.emails += _send_mail(recipients=recipients, subject=title, template="emails/reminder.txt", context=context)
-        stats.agencies += 1
-        stats.notices += len(recipients)
+                transaction.set_rollback(True)
+                return
+        body = _notice_body(template, context)
+        Notice.objects.bulk_create([Notice(recipient=user, kind=kind, title=title, body=body, link=link) for user in recipients])
+        stats.emails += _send_mail(recipients=recipients, subject=title, template=template, context=context)
+    stats.agencies += 1
+    stats.notices += len(recipients)
+
+
+def unreachable_agencies(*, year: int) -> list[dict]:
+    """Agencies with items to report in ``year`` that no reminder can reach: no active officer,
+    or no officer with an e-mail address. AAC sees them on the completeness page and weekly."""
+    owing = Agency.objects.filter(is_active=True, pk__in=Obligation.objects.filter(year=year).values("agency_id")).order_by("name")
+    officers = _officers_by_agency(owing.values("pk"))
+    rows = []
+    for agency in owing:
+        people = officers.get(agency.pk, [])
+        if not people:
+            rows.append({"agency": agency, "reason": _("沒有填報人帳號")})
+        elif not any(user.email for user in people):
+            rows.append({"agency": agency, "reason": _("填報人未設定電子郵件")})
+    return rows
+
+
+def unreachable_agencies_send(*, today: datetime.date) -> int:
+    """The weekly list of agencies reminders cannot reach, to every AAC reviewer."""
+    year = Obligation.objects.filter(year__lte=today.year - 1911).aggregate(latest=Max("year"))["latest"]  # the latest year with items
+    if year is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        rows = unreachable_agencies(year=year)
+        if not rows:
+            return 0
+        recipients = list(aac_reviewers())
+        title = _("【無法提醒的機關】民國%(year)d年有 %(count)d 個機關收不到填報提醒") % {"year": year, "count": len(rows)}
+        link = f"{reverse('dashboard:completeness')}?year={year}#unreachable"
+        context = {"rows": rows, "year": year, "link": link}
+        Notice.objects.bulk_create([
+            Notice(recipient=user, kind=Notice.Kind.REMINDER, title=title, body=_notice_body("emails/unreachable_agencies.txt", context), link=link) for user in recipients
+        ])
+        return _send_mail(recipients=recipients, subject=title, template="emails/unreachable_agencies.txt", context=context)
+
+
+def notify_periods_to_lock(*, periods: list[ReportingPeriod], lock_on: datetime.date) -> int:
+    """Tell AAC which long-overdue periods will be locked, and when."""
+    recipients = list(aac_reviewers())
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【期間即將鎖定】%(count)d 個逾期已久的填報期間將於%(date)s自動鎖定") % {"count": len(periods), "date": roc_date_label(lock_on)}
+        link = reverse("reporting:periods")
+        context = {"periods": periods, "lock_on": lock_on, "link": link}
+        body = _notice_body("emails/periods_to_lock.txt", context)
+        Notice.objects.bulk_create([Notice(recipient=user, kind=Notice.Kind.REMINDER, title=title, body=body, link=link) for user in recipients])
+        return _send_mail(recipients=recipients, subject=title, template="emails/periods_to_lock.txt", context=context)
 
 
 # ------------------------------------------------------------------ workflow notices

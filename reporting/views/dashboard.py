@@ -31,6 +31,7 @@ from ..selectors.completeness import Completion, completeness, periods_ending_in
 from ..selectors.dashboard import dashboard, lead_agencies, scope_agencies
 from ..selectors.drilldown import agency_obligations, indicator_agencies
 from ..selectors.figures import indicator_trend
+from ..services.notices import unreachable_agencies
 from .dashboard_filters import DashboardFilters
 
 COMPLETENESS_PAGE_SIZE = 100
@@ -241,8 +242,10 @@ def completeness_page(request):
         "filters": filters, "selection": query, "plan": query.plan, "page": Paginator(rows, COMPLETENESS_PAGE_SIZE).get_page(_page_number(request)),
         "totals": totals, "completion": completion, "late_only": late_only, "sort": sort, "completions": Completion.LABELS,
         "counts": counts, "late_count": sum(1 for row in everyone if row.is_late), "carried": filters.carried(), "formats": FORMAT_LABELS,
-        "quarters": [1, 2, 3, 4], "can_remind": _can_remind(request.user),
+        "quarters": [1, 2, 3, 4], "can_remind": (can_remind := _can_remind(request.user)),
         "branches": branch_choices(request.user),
+        # Who no reminder reaches: AAC has to find them another way.
+        "unreachable": unreachable_agencies(year=query.year) if can_remind else [],
     })
 
 
