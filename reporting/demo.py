@@ -424,3 +424,22 @@ def _below(kind: str, planned: list[dict], goal: Decimal, comparator: str) -> bo
     if figure is None:
         return False
     return figure > goal if comparator == TargetValue.Comparator.AT_MOST else figure < goal
+
+
+def demo_stale_periods_lock(*, today) -> int:
+    """Lock the periods the daily job would have locked by now (PERIOD_LOCK_AFTER_DAYS past
+    due), as if the portal had run since 112, so the demo's to-do lists show today's work."""
+    import datetime
+
+    from django.conf import settings
+
+    from .models import PeriodLockNotice, ReportingPeriod
+
+    after = datetime.timedelta(days=settings.PERIOD_LOCK_AFTER_DAYS)
+    notice = datetime.timedelta(days=settings.PERIOD_LOCK_NOTICE_DAYS)
+    stale = list(ReportingPeriod.objects.exclude(state=ReportingPeriod.State.LOCKED).filter(due_on__lte=today - after))
+    for period in stale:
+        lock_on = period.due_on + after
+        PeriodLockNotice.objects.update_or_create(period=period, defaults={"noticed_on": lock_on - notice, "lock_on": lock_on, "locked_on": lock_on})
+    ReportingPeriod.objects.filter(pk__in=[period.pk for period in stale]).update(state=ReportingPeriod.State.LOCKED)
+    return len(stale)

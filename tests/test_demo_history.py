@@ -185,6 +185,11 @@ def test_setup_demo_leaves_the_demo_officers_items_to_fill_in(settings, referenc
     # every demo login has an address, so reminders and notices reach someone.
     from agencies.models import Role, User
 
+    # Periods long past due are locked as the daily job would have; this year's still take entries.
+    from reporting.models import ReportingPeriod
+
+    assert not ReportingPeriod.objects.filter(year=112).exclude(state=ReportingPeriod.State.LOCKED).exists()
+    assert ReportingPeriod.objects.filter(year=this_year).exclude(state=ReportingPeriod.State.LOCKED).exists()
     transport = User.objects.get(username="reviewer2")
     assert transport.agency.name == "交通部" and transport.agency.uses_agency_review and transport.has_role(Role.AGENCY_REVIEWER)
     assert not User.objects.filter(username__in=["officer", "officer2", "reviewer", "reviewer2", "aac", "ndc"], email="").exists()
