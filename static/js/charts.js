@@ -74,8 +74,14 @@
     return unit === "%" ? figure + "%" : figure + " " + unit;
   }
 
-  function shorten(label) {
-    return label.length > LONG_LABEL ? label.slice(0, LONG_LABEL - 1) + "…" : label;
+  // On a phone the category names would take half the width (and Chart.js cuts them off at
+  // the left edge): they are shortened further there; the tooltip and the table keep them whole.
+  const NARROW_CHART = 500;
+  const NARROW_LABEL = 7;
+
+  function shorten(label, chartWidth) {
+    const longest = chartWidth && chartWidth < NARROW_CHART ? NARROW_LABEL : LONG_LABEL;
+    return label.length > longest ? label.slice(0, longest - 1) + "…" : label;
   }
 
   function buildConfig(kind, data, unit) {
@@ -114,7 +120,7 @@
       ticks: {
         autoSkip: kind === "line", // every bar keeps its name; trend labels may thin out
         callback(value) {
-          return shorten(String(this.getLabelForValue(value)));
+          return shorten(String(this.getLabelForValue(value)), this.chart.width);
         },
       },
     };

@@ -249,3 +249,14 @@ def test_the_table_shows_when_chart_js_does_not_load(chart_page, artifacts_dir):
         expect(page.locator(f"#{kind} table")).to_be_visible()
     assert page.script_errors == []
     page.locator("main").screenshot(path=artifacts_dir / "charts-without-chartjs.png")
+
+
+def test_on_a_phone_category_names_are_shortened_so_none_is_cut_off(chart_page, artifacts_dir):
+    page = chart_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.open_charts()
+    labels = page.evaluate("Chart.getChart(document.querySelector('#stacked canvas')).scales.y.ticks.map(t => t.label)")
+    assert labels and all(len(label) <= 7 for label in labels), labels
+    # The axis fits inside the canvas: its left edge is not negative.
+    assert page.evaluate("Chart.getChart(document.querySelector('#stacked canvas')).scales.y.left") >= 0
+    page.locator("#stacked").screenshot(path=artifacts_dir / "chart-phone.png")
