@@ -63,6 +63,9 @@ class ReportJob(models.Model):
     quarter = models.PositiveSmallIntegerField(_("截至季別"), default=4, help_text=_("4 表示全年度"))
     draft = models.BooleanField(_("草稿"), default=False, help_text=_("資料尚未全部核定或缺少目標值時產製的草稿，不得發布"))
     draft_reasons = models.JSONField(_("草稿原因"), default=list, blank=True)
+    # A final version despite entries not yet approved: AAC decides the cut-off, and why; those
+    # entries are left out of the figures and listed in the report's annex.
+    cutoff_reason = models.TextField(_("截止理由"), blank=True, help_text=_("以申請時間為截止點產製正式版的理由；未核定資料不計入並列於附錄"))
     dedupe_key = models.CharField(max_length=80, editable=False)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("申請人"))
     requested_at = models.DateTimeField(_("申請時間"), default=timezone.now)

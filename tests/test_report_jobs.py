@@ -120,6 +120,54 @@ def test_unapproved_entries_allow_only_a_draft_that_cannot_be_published(people, 
         reports.report_publish(user=people.aac, job=job)
 
 
+def test_aac_issues_a_final_version_with_a_cut_off_that_lists_what_was_left_out_and_ndc_downloads_it(
+    people, client, django_capture_on_commit_callbacks, artifacts_dir,
+):
+    import subprocess
+
+    entry = approved("交通部")
+    Entry.objects.filter(pk=entry.pk).update(state=Entry.State.SUBMITTED)
+    client.force_login(people.aac)
+    url = reverse("reports:request")
+    # The cut-off needs a reason: refused without one, nothing queued, the choice kept.
+    refused = client.post(url, {"kind": "national", "year": "112", "quarter": "4", "cutoff": "1", "cutoff_reason": " "})
+    assert refused.status_code == 400 and "須填寫截止理由" in refused.content.decode() and not ReportJob.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url, {"kind": "national", "year": "112", "quarter": "4", "cutoff": "1", "cutoff_reason": "行政院訂定之陳報期限已到"})
+    job = ReportJob.objects.get()
+    assert done.status_code == 302 and job.state == ReportJob.State.DONE and not job.draft
+    assert job.cutoff_reason == "行政院訂定之陳報期限已到" and job.requested_by == people.aac
+    files = {f.format: f for f in job.files.all()}
+    assert not files["pdf"].filename.startswith("草稿_")
+    pdf = artifacts_dir / "national-report-cutoff.pdf"
+    pdf.write_bytes(report_storage.open(files["pdf"].file.name, "rb").read())
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "截止理由：行政院訂定之陳報期限已到" in text and "附錄二" in text and "交通部" in text and "已送出" in text
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(report_storage.open(files["xlsx"].file.name, "rb"))
+    left_out = workbook["截止時未核定"]
+    rows = [[cell for cell in row] for row in left_out.iter_rows(values_only=True)]
+    assert any(row[0] == "交通部" and "已送出" in str(row[4]) for row in rows)
+    # Final, so AAC can publish it; NDC then sees and downloads the published version.
+    reports.report_publish(user=people.aac, job=job)
+    client.force_login(people.ndc)
+    listing = client.get(reverse("reports:list")).content.decode()
+    assert reverse("reports:detail", args=[job.pk]) in listing
+    detail = client.get(reverse("reports:detail", args=[job.pk])).content.decode()
+    assert 'id="cutoff-note"' in detail and "行政院訂定之陳報期限已到" in detail
+    download = client.get(reverse("reports:download", args=[files["pdf"].pk]))
+    assert download.status_code == 200
+
+
+def test_a_cut_off_applies_to_the_national_report_only(people):
+    entry = approved("交通部")
+    Entry.objects.filter(pk=entry.pk).update(state=Entry.State.SUBMITTED)
+    with pytest.raises(reports.ReportError, match="只適用於全國彙整報告"):
+        reports.report_request(user=people.aac, kind="agency_batch", year=112, cutoff_reason="期限已到")
+    assert not ReportJob.objects.exists()
+
+
 def test_a_year_without_a_plan_is_refused_with_the_reason(people):
     with pytest.raises(reports.ReportError, match="民國90年沒有適用"):
         reports.report_request(user=people.aac, kind="national", year=90)

@@ -47,6 +47,10 @@ def _as_of_line(meta) -> str:
 
 
 def _draft_lines(meta) -> list[str]:
+    if meta.cutoff:
+        return [_("本報告為正式版，以%(when)s（臺北時間）為資料截止點，由%(who)s決定；截止時尚未核定的填報資料不計入，列於「截止時未核定」工作表。截止理由：%(reason)s") % {
+            "when": roc_datetime(meta.cutoff.decided_at), "who": meta.cutoff.decided_by, "reason": meta.cutoff.reason,
+        }]
     if not meta.draft:
         return []
     return [_("【草稿】本報告尚非正式版本，原因如下："), *(f"・{reason}" for reason in meta.draft_reasons)]
@@ -109,7 +113,23 @@ class NationalReportWorkbook(TableExport):
             self.missed_sheet(),
             self.details_sheet(),
             _completeness_sheet(report.meta, report.completeness, report.completeness_total),
+            *([self.left_out_sheet()] if report.meta.cutoff else []),
         ]
+
+    def left_out_sheet(self) -> Sheet:
+        """With a cut-off: the entries not approved at that moment, left out of the figures."""
+        cutoff = self.report.meta.cutoff
+        sheet = Sheet(
+            title=_("截止時未核定"),
+            columns=[(_("機關"), 24), (_("執行措施"), 10), (_("績效衡量指標"), 50), (_("填報期間"), 14), (_("狀態"), 16)],
+            autofilter=True,
+            title_lines=_sheet_title_lines(self.report.meta, _("截止時尚未核定之填報資料（未計入本報告數值）；截止理由：%(reason)s") % {"reason": cutoff.reason}),
+        )
+        for row in self.report.left_out:
+            sheet.append([row.agency, row.reference, row.indicator, row.period, row.state])
+        if not sheet.rows:
+            sheet.append([_("（無）")])
+        return sheet
 
     def summary_sheet(self) -> Sheet:
         report, meta = self.report, self.report.meta

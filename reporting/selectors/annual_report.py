@@ -38,6 +38,7 @@ class ReportMeta:
     data_as_of: datetime.datetime
     draft: bool = False
     draft_reasons: list[str] = field(default_factory=list)
+    cutoff: "Cutoff | None" = None  # a final version with entries not yet approved left out
     issuer: str = ISSUER
     compiler: str = COMPILER
 
@@ -114,6 +115,26 @@ class StrategySection:
 
 
 @dataclass
+class Cutoff:
+    """AAC's decision to issue a final version before every entry is approved: who, when, why."""
+
+    reason: str
+    decided_by: str
+    decided_at: datetime.datetime
+
+
+@dataclass
+class LeftOut:
+    """An entry not approved at the cut-off: not counted, listed in the annex with its state."""
+
+    agency: str
+    reference: str
+    indicator: str
+    period: str
+    state: str
+
+
+@dataclass
 class NationalReport:
     meta: ReportMeta
     strategies: list[StrategySection]
@@ -122,6 +143,7 @@ class NationalReport:
     completeness: list[Completeness]  # per agency, year to date, by agency name
     completeness_total: Completeness
     tolerance: object = None
+    left_out: list[LeftOut] = field(default_factory=list)  # with a cut-off only
 
     @property
     def statuses(self):
@@ -202,7 +224,26 @@ def report_readiness(*, year: int, quarter: int, agency: Agency | None = None) -
 # ------------------------------------------------------------------ national
 
 
-def national_report(*, year: int, quarter: int = 4, draft_reasons=None, today: datetime.date | None = None) -> NationalReport:
+def entries_left_out(*, year: int, quarter: int) -> list[LeftOut]:
+    """Entries of the year up to the quarter that are not approved (one query)."""
+    periods = periods_up_to(year=year, quarter=quarter)
+    entries = (
+        Entry.objects.filter(period__in=periods, obligation__year=year).exclude(state=Entry.State.APPROVED)
+        .select_related("obligation__agency", "obligation__indicator__measure__strategy", "period")
+        .order_by("obligation__agency__name", "obligation__indicator__measure__strategy__position", "obligation__indicator__measure__number", "period__number")
+    )
+    return [
+        LeftOut(
+            agency=entry.obligation.agency.name, reference=entry.obligation.indicator.measure.reference,
+            indicator=entry.obligation.indicator.text, period=entry.period.label, state=entry.get_state_display(),
+        )
+        for entry in entries
+    ]
+
+
+def national_report(
+    *, year: int, quarter: int = 4, draft_reasons=None, today: datetime.date | None = None, cutoff: Cutoff | None = None,
+) -> NationalReport:
     """The consolidated report for every agency. Runs a fixed number of queries."""
     from ..services import plan_for_year
 
@@ -230,7 +271,8 @@ def national_report(*, year: int, quarter: int = 4, draft_reasons=None, today: d
         total.add(counts)
     reasons = list(draft_reasons or [])
     return NationalReport(
-        meta=ReportMeta(plan=plan, year=year, quarter=quarter, data_as_of=timezone.now(), draft=bool(reasons), draft_reasons=reasons),
+        meta=ReportMeta(plan=plan, year=year, quarter=quarter, data_as_of=timezone.now(), draft=bool(reasons) and cutoff is None, draft_reasons=reasons, cutoff=cutoff),
+        left_out=entries_left_out(year=year, quarter=quarter) if cutoff else [],
         strategies=sections, headline=board.headline, other_counts=board.other_counts,
         completeness=sorted(per_agency.values(), key=lambda c: (c.agency.name if c.agency else "")),
         completeness_total=total, tolerance=board.tolerance,

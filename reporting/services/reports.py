@@ -56,11 +56,20 @@ def may_compile(user) -> bool:
 # ------------------------------------------------------------------ request
 
 
-def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool = False) -> tuple[ReportJob, bool]:
+def report_readiness_reasons(*, year: int, quarter: int) -> list[str]:
+    from ..selectors.annual_report import report_readiness
+
+    return report_readiness(year=year, quarter=quarter)
+
+
+def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool = False, cutoff_reason: str = "") -> tuple[ReportJob, bool]:
     """Queue a report, or join the same one already queued or running.
 
-    Returns (job, created). Raises NotReady when the data allow only a draft and
-    ``draft`` was not asked for, ReportError for a year without a plan.
+    Returns (job, created). Raises NotReady when the data allow only a draft and neither
+    ``draft`` nor a ``cutoff_reason`` was given, ReportError for a year without a plan.
+    With a ``cutoff_reason`` AAC issues a final national report all the same: the entries not
+    approved when it is compiled are left out and listed in its annex, and the decision (who,
+    when, why) is printed on its cover and kept on the job.
     """
     from ..selectors.annual_report import report_readiness
 
@@ -77,9 +86,14 @@ def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool 
 
         raise ReportError(year_without_values_message(year=year) or str(error)) from None
     reasons = report_readiness(year=year, quarter=quarter)
-    if reasons and not draft:
+    cutoff_reason = (cutoff_reason or "").strip()
+    if cutoff_reason and kind != ReportJob.Kind.NATIONAL:
+        raise ReportError(_("以截止點產製正式版只適用於全國彙整報告；各機關報告仍須待資料全部核定。"))
+    if cutoff_reason and not reasons:
+        cutoff_reason = ""  # everything is approved: the report is simply final
+    if reasons and not draft and not cutoff_reason:
         raise NotReady(reasons=reasons)
-    is_draft = bool(reasons)  # a draft asked for when nothing is missing is simply the report
+    is_draft = bool(reasons) and not cutoff_reason  # a draft asked for when nothing is missing is simply the report
     key = ReportJob.key_for(kind=kind, year=year, quarter=quarter, draft=is_draft)
     with transaction.atomic():
         running = ReportJob.objects.select_for_update().filter(dedupe_key=key).active().first()
@@ -89,7 +103,7 @@ def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool 
             with transaction.atomic():
                 job = ReportJob.objects.create(
                     kind=kind, year=year, quarter=quarter, draft=is_draft, draft_reasons=reasons, dedupe_key=key,
-                    requested_by=user, progress_text=_("等待工作程序處理"),
+                    requested_by=user, progress_text=_("等待工作程序處理"), cutoff_reason=cutoff_reason,
                 )
         except IntegrityError:  # another request won the race: join it
             return ReportJob.objects.filter(dedupe_key=key).active().get(), False
@@ -189,11 +203,16 @@ def _describe(error: Exception) -> str:
 def _national_build(job: ReportJob):
     from ..exporters.annual_pdf import NationalReportPdf
     from ..exporters.annual_sheets import NationalReportWorkbook
-    from ..selectors.annual_report import agency_detail_rows, national_report
+    from ..selectors.annual_report import COMPILER, Cutoff, agency_detail_rows, national_report
 
     _progress(job, 5, _("讀取各機關填報資料"))
     with snapshot():
-        report = national_report(year=job.year, quarter=job.quarter, draft_reasons=job.draft_reasons)
+        cutoff = None
+        if job.cutoff_reason:
+            person = job.requested_by
+            decided_by = f"{person.agency.name if person.agency else ''} {person.get_full_name() or person.username}".strip() if person else COMPILER
+            cutoff = Cutoff(reason=job.cutoff_reason, decided_by=decided_by, decided_at=timezone.localtime(job.requested_at))
+        report = national_report(year=job.year, quarter=job.quarter, draft_reasons=job.draft_reasons, cutoff=cutoff)
         details = agency_detail_rows(year=job.year, quarter=job.quarter)
     stem = _stem(job, report.meta.data_as_of)
     _progress(job, 25, _("產製 PDF"))

@@ -71,7 +71,7 @@ def report_request(request):
         raise PermissionDenied
     kind = request.POST.get("kind", ReportJob.Kind.NATIONAL)
     raw_year, raw_quarter = request.POST.get("year", "").strip(), request.POST.get("quarter", "4").strip()
-    form = _request_form_defaults(request, kind=kind, quarter=raw_quarter)
+    form = _request_form_defaults(request, kind=kind, quarter=raw_quarter, cutoff_reason=request.POST.get("cutoff_reason", ""))
     try:
         year = parse_roc_year(raw_year)
     except ValueError as error:
@@ -79,8 +79,15 @@ def report_request(request):
     form["year"] = year
     if raw_quarter not in {"1", "2", "3", "4"}:
         return _form_again(request, form, _("季別「%(value)s」無效，請選第 1 至第 4 季。") % {"value": raw_quarter})
+    cutoff_reason = request.POST.get("cutoff_reason", "").strip()
+    if request.POST.get("cutoff") == "1" and not cutoff_reason:
+        form["draft_reasons"] = reports.report_readiness_reasons(year=year, quarter=int(raw_quarter))
+        return _form_again(request, form, _("以截止點產製正式版須填寫截止理由。"))
     try:
-        job, created = reports.report_request(user=request.user, kind=kind, year=year, quarter=int(raw_quarter), draft=request.POST.get("draft") == "1")
+        job, created = reports.report_request(
+            user=request.user, kind=kind, year=year, quarter=int(raw_quarter), draft=request.POST.get("draft") == "1",
+            cutoff_reason=cutoff_reason if request.POST.get("cutoff") == "1" else "",
+        )
     except reports.NotReady as not_ready:
         form["draft_reasons"] = not_ready.reasons
         # Not a bad request: a question back (a draft, and why), answered on the same page.
