@@ -443,3 +443,28 @@ def demo_stale_periods_lock(*, today) -> int:
         PeriodLockNotice.objects.update_or_create(period=period, defaults={"noticed_on": lock_on - notice, "lock_on": lock_on, "locked_on": lock_on})
     ReportingPeriod.objects.filter(pk__in=[period.pk for period in stale]).update(state=ReportingPeriod.State.LOCKED)
     return len(stale)
+
+
+def demo_published_report(*, aac, year: int):
+    """Last year's national report, final with a cut-off and published, so that NDC has a
+    report to download in the demo (made inline, whatever the demo's job settings)."""
+    from django.test import override_settings
+
+    from .models_reports import ReportJob
+    from .services import reports
+
+    published = ReportJob.objects.filter(kind=ReportJob.Kind.NATIONAL, year=year, quarter=4, published_at__isnull=False).first()
+    if published is not None:
+        return published
+    with override_settings(REPORT_JOBS_IN_THREAD=False):
+        try:
+            job, _created = reports.report_request(
+                user=aac, kind=ReportJob.Kind.NATIONAL, year=year, quarter=4, cutoff_reason="示範：陳報期限已到，以截止點產製正式版",
+            )
+        except reports.ReportError:
+            return None
+    reports.report_run(job_id=job.pk)  # a no-op when the commit already ran it
+    job.refresh_from_db()
+    if job.state != ReportJob.State.DONE:
+        return None
+    return reports.report_publish(user=aac, job=job)

@@ -190,6 +190,12 @@ def test_setup_demo_leaves_the_demo_officers_items_to_fill_in(settings, referenc
 
     assert not ReportingPeriod.objects.filter(year=112).exclude(state=ReportingPeriod.State.LOCKED).exists()
     assert ReportingPeriod.objects.filter(year=this_year).exclude(state=ReportingPeriod.State.LOCKED).exists()
+    # NDC has last year's national report to download: final with a cut-off, published.
+    from reporting.models_reports import ReportJob
+
+    report = ReportJob.objects.get(kind="national", year=this_year - 1, quarter=4)
+    assert report.published_at and not report.draft and report.cutoff_reason and report.files.filter(format="pdf").exists()
+    assert "已發布示範年度報告" in out.getvalue()
     transport = User.objects.get(username="reviewer2")
     assert transport.agency.name == "交通部" and transport.agency.uses_agency_review and transport.has_role(Role.AGENCY_REVIEWER)
     assert not User.objects.filter(username__in=["officer", "officer2", "reviewer", "reviewer2", "aac", "ndc"], email="").exists()

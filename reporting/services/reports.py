@@ -504,7 +504,7 @@ def report_publish(*, user, job: ReportJob) -> ReportJob:
     if job.state != ReportJob.State.DONE:
         raise ReportError(_("報告尚未完成，不能發布。"))
     if job.draft:
-        raise ReportError(_("草稿不能發布；請待資料全部核定後重新產製。"))
+        raise ReportError(_("草稿不能發布；請待資料全部核定後重新產製，或由廉政署以截止點產製正式版。"))
     updated = ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.DONE, draft=False, published_at__isnull=True).update(
         published_at=timezone.now(), published_by=user,
     )

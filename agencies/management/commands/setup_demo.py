@@ -8,7 +8,7 @@ from django.utils import timezone
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, demo_users_ensure, generated_agencies_ensure
 from agencies.models import Agency, Role
 from agencies.services import demo_admin_ensure
-from reporting.demo import demo_entries_ensure, demo_stale_periods_lock
+from reporting.demo import demo_entries_ensure, demo_published_report, demo_stale_periods_lock
 from reporting.demo_targets import current_roc_year, demo_aac_user, demo_target_year_ensure
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -47,6 +47,8 @@ class Command(BaseCommand):
         self.stdout.write(f"模擬填報資料：新增 {created:,} 筆（{'、'.join(officer_agencies)}留待示範填報人填寫）")
         locked = demo_stale_periods_lock(today=timezone.localdate())
         self.stdout.write(f"已鎖定截止逾 {settings.PERIOD_LOCK_AFTER_DAYS} 天的填報期間 {locked} 個（如同每日作業）")
+        if report := demo_published_report(aac=aac, year=current_roc_year() - 1):
+            self.stdout.write(f"已發布示範年度報告：{report}（以截止點產製的正式版，供國發會評核人下載）")
         demo_admin_ensure(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"示範管理者帳號：{DEMO_ADMIN_USERNAME}　密碼：{DEMO_ADMIN_PASSWORD}"))
         for username, agency, role in logins:
