@@ -289,3 +289,31 @@ def test_every_column_of_the_queue_has_a_header_a_screen_reader_can_read(client,
     html = client.get(reverse("reporting:review_queue")).content.decode()
     headers = re.findall(r"<th scope=\"col\">(.*?)</th>", html.split("<thead>")[1].split("</thead>")[0], flags=re.S)
     assert headers and all(re.sub(r"<[^>]+>", "", header).strip() or "aria-label" in header for header in headers)
+
+
+def test_the_strategy_filter_lists_each_strategy_once_whatever_is_chosen(client, plan112, django_user_model):
+    """Entries of several agencies, periods and years under the same strategies: each is offered once."""
+    import re
+
+    from agencies.models import Agency, Role
+    from agencies.services import role_grant
+    from reporting.models import Entry, Obligation, ReportingPeriod
+    from reporting.services import obligations_generate
+    from reporting.services.periods import periods_ensure
+
+    obligations_generate(year=112)
+    periods_ensure(year=112)
+    for number in (1, 2):
+        period = ReportingPeriod.objects.get(year=112, frequency="quarterly", number=number)
+        Entry.objects.bulk_create(
+            Entry(obligation=obligation, period=period, state=Entry.State.FORWARDED)
+            for obligation in Obligation.objects.filter(year=112, indicator__frequency="quarterly", agency__name__in=["交通部", "經濟部"])
+        )
+    user = django_user_model.objects.create_user(username="f_aac", password="pw-123456789", agency=Agency.objects.get(name="法務部廉政署"))
+    role_grant(user=user, role=Role.AAC_REVIEWER, granted_by=None)
+    client.force_login(user)
+    strategy = plan112.strategies.get(number=5)
+    for query in ({}, {"strategy": strategy.pk}):
+        html = client.get(reverse("reporting:review_queue"), query).content.decode()
+        options = re.findall(r'<option value="(\d+)"', html.split('name="strategy"')[1].split("</select>")[0])
+        assert len(options) == len(set(options)), options

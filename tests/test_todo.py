@@ -113,3 +113,9 @@ def test_the_items_page_and_the_form_write_figures_with_their_unit(client, peopl
     assert f"1,234{unit}" in html and "1234.0000" not in html
     form = client.get(reverse("reporting:entry", args=[obligation.pk, _quarterly(2).pk])).content.decode()
     assert f"本期數值（{unit}）" in form
+
+
+def test_aac_starts_at_the_queue_which_leads_to_completeness(client, people):
+    client.force_login(people.aac)
+    queue = client.get(client.get(reverse("start"))["Location"]).content.decode()
+    assert f'href="{reverse("dashboard:completeness")}" id="completeness-link"' in queue

@@ -64,6 +64,16 @@ def test_every_roles_pages_pass_axe_and_the_officers_and_reviewers_fit_a_phone(p
     _check(ndc, site, ["/dashboard/?year=112", "/reports/"], fits_a_phone=False, who="NDC")
 
 
+def test_on_a_phone_the_header_stays_in_view_while_the_page_scrolls(signed_in, site):
+    call_command("generate_obligations", "112", stdout=io.StringIO())
+    page = signed_in
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site.url}/obligations/report/?year=112&quarter=1")
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 500")
+    assert page.evaluate("document.querySelector('.portal-navbar').getBoundingClientRect().top") == 0
+
+
 def test_the_menu_marks_the_current_page_and_focus_shows(signed_in, site):
     page = signed_in
     page.goto(f"{site.url}/obligations/todo/")
