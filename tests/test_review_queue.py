@@ -288,6 +288,7 @@ def test_every_column_of_the_queue_has_a_header_a_screen_reader_can_read(client,
     client.force_login(user)
     html = client.get(reverse("reporting:review_queue")).content.decode()
     headers = re.findall(r"<th scope=\"col\">(.*?)</th>", html.split("<thead>")[1].split("</thead>")[0], flags=re.S)
+    assert '<td class="text-nowrap"><a href="/obligations/entries/' in html or "目前沒有待審核的資料" in html
     assert headers and all(re.sub(r"<[^>]+>", "", header).strip() or "aria-label" in header for header in headers)
 
 
