@@ -3,7 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Agency, AgencyName
+from .models import Agency, AgencyName, Role
 from .naming import UnknownAgencyName, normalize_agency_name, resolve_agency_name
 
 
@@ -44,3 +44,15 @@ def _resolved_ids(printed: str) -> list[int]:
         return resolve_agency_name(printed, lookup)
     except UnknownAgencyName:
         return []
+
+
+def is_agency_member(user, agency_id, *roles) -> bool:
+    """Whether ``user`` holds one of ``roles`` for the agency: in it, or, for an agency
+    reviewer with oversight, in a body above it. The workflows' one membership rule."""
+    if not user.has_role(*roles):
+        return False
+    if user.agency_id == agency_id:
+        return True
+    if user.oversees_subordinates and Role.AGENCY_REVIEWER in roles:
+        return Agency.objects.descendants(user.agency_id, include_self=True).filter(pk=agency_id).exists()
+    return False

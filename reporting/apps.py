@@ -9,3 +9,4 @@ class ReportingConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the receivers)
+        from . import tasks  # noqa: F401  (registers the tasks that services queue by name)

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,9 +31,9 @@ def evidence_stored_name(instance, filename):
 class EvidenceQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Evidence of the entries the user may see (scoped like the obligations)."""
-        from .models import Obligation
-
-        return self.filter(entry__obligation__in=Obligation.objects.visible_to(user))
+        # Looked up, not imported: reporting.models imports this module to register Evidence.
+        obligations = apps.get_model("reporting", "Obligation").objects.visible_to(user)
+        return self.filter(entry__obligation__in=obligations)
 
 
 class Evidence(models.Model):

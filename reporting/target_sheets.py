@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Role
+from agencies.selectors import is_agency_member
 from anticorruption.spreadsheets import ODS_CONTENT_TYPE, XLSX_CONTENT_TYPE, Sheet, render_ods, render_xlsx
 from measures.exporters import ExportFile
 from measures.models import TargetValue, TargetYear
@@ -31,7 +32,6 @@ from measures.target_values import FIELD_LABELS, TargetValueInputError, clean_va
 from .exporters.dashboard import figure_text
 from .models import TargetProposal
 from .selectors import target_setting as selectors
-from .services.entries import is_agency_member
 from .services.target_setting import EDITABLE_STATES, ProposalConflict, ProposalInput, proposal_save
 from .spreadsheets import (
     BLANK,

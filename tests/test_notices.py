@@ -5,7 +5,6 @@ django.core.mail.outbox at once; tests/test_celery_worker.py covers a real worke
 """
 
 import datetime
-import inspect
 
 import pytest
 from django.conf import settings
@@ -21,7 +20,6 @@ from reporting import tasks
 from reporting.context_processors import notices as notices_context
 from reporting.models import Entry, Notice, Obligation, ReportingPeriod
 from reporting.models_notices import ReminderLog
-from reporting.services import entries as workflow
 from reporting.services import obligations_generate
 from reporting.services.entries import entry_forward, entry_return, entry_submit
 from reporting.services.notices import notify_awaiting_review, notify_returned, reminders_send
@@ -326,10 +324,6 @@ def test_an_entry_that_moved_on_before_the_task_ran_notifies_nobody(world):
     assert mail.outbox == [] and not Notice.objects.exists()
 
 
-HOOKED = "tasks.notify_returned" in inspect.getsource(workflow)
-
-
-@pytest.mark.skipif(not HOOKED, reason="the on_commit hooks are not yet in reporting/services/entries.py")
 def test_the_workflow_queues_the_notices_after_commit(world, plan112, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         entry = _submitted_entry(world, plan112)

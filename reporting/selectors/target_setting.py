@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
+from agencies.selectors import is_agency_member
 from measures.models import AgencyAssignment, Indicator, Measure, PerformanceTarget, PlanVersion, TargetValue, TargetYear
 
 from ..models import TargetProposal
@@ -205,8 +206,6 @@ def lead_agencies_visible(*, user, target_year: TargetYear) -> QuerySet[Agency]:
 
 
 def can_review_for(user, agency: Agency) -> bool:
-    from ..services.entries import is_agency_member
-
     return is_agency_member(user, agency.pk, Role.AGENCY_REVIEWER)
 
 

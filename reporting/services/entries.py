@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Role
+from agencies.models import Role
+from agencies.selectors import is_agency_member
 
-from .. import tasks
+from ..queueing import after_commit
 from ..models import Entry, EntryEvent, Obligation, PeriodReopening, ReportingPeriod
 from ..values import VALUE_FIELDS, EntryValueError, clean_entry_values
 
@@ -49,16 +50,6 @@ class EntryInput:
     shortfall_reason: str = ""
     expected_version: int | None = None  # None: a new entry
     extra: dict = field(default_factory=dict)
-
-
-def is_agency_member(user, agency_id, *roles) -> bool:
-    if not user.has_role(*roles):
-        return False
-    if user.agency_id == agency_id:
-        return True
-    if user.oversees_subordinates and Role.AGENCY_REVIEWER in roles:
-        return Agency.objects.descendants(user.agency_id, include_self=True).filter(pk=agency_id).exists()
-    return False
 
 
 def period_accepts_changes(period: ReportingPeriod, agency_id: int) -> bool:
@@ -196,7 +187,7 @@ def entry_submit(*, entry: Entry, user) -> Entry:
     entry.submitted_at = timezone.now()
     to_state = Entry.State.SUBMITTED if entry.obligation.agency.uses_agency_review else Entry.State.FORWARDED
     _move(entry, user, to_state=to_state, action=EntryEvent.Action.SUBMITTED, extra_fields=["submitted_at"])
-    transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
+    after_commit("notify_awaiting_review", entry.pk)
     return entry
 
 
@@ -215,7 +206,7 @@ def entry_forward(*, entry: Entry, user) -> Entry:
         raise PermissionDenied(_("只有本機關的機關審核人可以轉送。"))
     _require_state(entry, Entry.State.SUBMITTED)
     _move(entry, user, to_state=Entry.State.FORWARDED, action=EntryEvent.Action.FORWARDED)
-    transaction.on_commit(lambda pk=entry.pk: tasks.notify_awaiting_review.delay(pk), robust=True)  # a mail failure must not fail the saved step
+    after_commit("notify_awaiting_review", entry.pk)
     return entry
 
 
@@ -235,7 +226,7 @@ def entry_return(*, entry: Entry, user, comment: str) -> Entry:
     else:
         _require_state(entry, Entry.State.FORWARDED, Entry.State.SUBMITTED)
     _move(entry, user, to_state=Entry.State.RETURNED, action=EntryEvent.Action.RETURNED, comment=comment, review_comment=comment)
-    transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
+    after_commit("notify_returned", entry.pk)
     return entry
 
 
@@ -260,5 +251,5 @@ def entry_reopen(*, entry: Entry, user, reason: str) -> Entry:
         raise EntryValueError({"review_comment": _("重新開放時必須填寫理由。")})
     _require_state(entry, Entry.State.APPROVED)
     _move(entry, user, to_state=Entry.State.RETURNED, action=EntryEvent.Action.REOPENED, comment=reason, review_comment=reason)
-    transaction.on_commit(lambda pk=entry.pk: tasks.notify_returned.delay(pk), robust=True)
+    after_commit("notify_returned", entry.pk)
     return entry

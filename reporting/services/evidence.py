@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.models import Role
+from agencies.selectors import is_agency_member
 
 from ..evidence import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, EvidenceError, check_evidence_file
 from ..models import Entry, EntryEvent, Evidence
-from .entries import EDITABLE_STATES, WorkflowError, is_agency_member, period_accepts_changes
+from .entries import EDITABLE_STATES, WorkflowError, period_accepts_changes
 
 
 def evidence_max_bytes() -> int:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Role
 
 from ..models_reports import AgencyReportItem, ReportFile, ReportJob, report_storage
+from ..queueing import task as queued_task
 from .obligations import ObligationError, plan_for_year
 
 logger = logging.getLogger(__name__)
@@ -114,9 +115,7 @@ def report_request(*, user, kind: str, year: int, quarter: int = 4, draft: bool 
 def _enqueue(task_name: str, *args):
     """Send a task to the workers; without a broker (the demo) run it in a thread of this
     process, so the page still returns at once and shows the job's progress."""
-    from .. import tasks
-
-    task = getattr(tasks, task_name)
+    task = queued_task(task_name)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.delay(*args)
     elif settings.REPORT_JOBS_IN_THREAD:
@@ -356,17 +355,15 @@ def _agency_batch_start(job: ReportJob):
 def _items_enqueue(job: ReportJob):
     from celery import group
 
-    from .. import tasks
-
     pending = list(job.items.filter(state=AgencyReportItem.State.QUEUED).values_list("pk", flat=True))
     if not pending:
         _enqueue("finish_agency_batch", job.pk)
         return
     if settings.CELERY_TASK_ALWAYS_EAGER:
         for pk in pending:  # in-process: one after the other (we are already off the request)
-            _run_inline(tasks.build_agency_report, (pk,))
+            _run_inline(queued_task("build_agency_report"), (pk,))
         return
-    group(tasks.build_agency_report.s(pk) for pk in pending).apply_async()
+    group(queued_task("build_agency_report").s(pk) for pk in pending).apply_async()
 
 
 def agency_item_build(*, item_id: int):

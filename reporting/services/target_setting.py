@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
+from agencies.selectors import is_agency_member
 from measures.models import (
     AgencyAssignment,
     PlanVersion,
@@ -32,9 +33,8 @@ from measures.models import (
 from measures.target_values import CleanValue, TargetValueInputError, clean_value_input, figure_text, plain_decimal
 from measures.years import roc_date_label
 
-from .. import tasks
+from ..queueing import after_commit
 from ..models import TargetProposal, TargetProposalEvent
-from .entries import is_agency_member
 from .obligations import obligations_generate
 from .periods import periods_ensure
 
@@ -172,7 +172,7 @@ def target_year_open(*, plan: PlanVersion, year: int, due_on: datetime.date | No
         for p in created
     ])
     agency_ids = sorted({p.lead_agency_id for p in proposals})
-    transaction.on_commit(lambda pk=target_year.pk: tasks.notify_targets_opened.delay(pk), robust=True)
+    after_commit("notify_targets_opened", target_year.pk)
     return OpenedYear(target_year=target_year, proposals=len(proposals), agencies=len(agency_ids), source_year=source.year)
 
 
@@ -349,7 +349,7 @@ def proposal_submit(*, proposal: TargetProposal, user) -> TargetProposal:
     proposal.submitted_at = timezone.now()
     to_state = TargetProposal.State.SUBMITTED if proposal.lead_agency.uses_agency_review else TargetProposal.State.FORWARDED
     _move(proposal, user, to_state=to_state, action=TargetProposalEvent.Action.SUBMITTED, extra_fields=["submitted_at"])
-    transaction.on_commit(lambda pk=proposal.pk: tasks.notify_proposal_awaiting.delay(pk), robust=True)
+    after_commit("notify_proposal_awaiting", proposal.pk)
     return proposal
 
 
@@ -361,7 +361,7 @@ def proposal_forward(*, proposal: TargetProposal, user) -> TargetProposal:
     _require_setting(proposal.target_year)
     _require_state(proposal, TargetProposal.State.SUBMITTED)
     _move(proposal, user, to_state=TargetProposal.State.FORWARDED, action=TargetProposalEvent.Action.FORWARDED)
-    transaction.on_commit(lambda pk=proposal.pk: tasks.notify_proposal_awaiting.delay(pk), robust=True)
+    after_commit("notify_proposal_awaiting", proposal.pk)
     return proposal
 
 
@@ -382,7 +382,7 @@ def proposal_return(*, proposal: TargetProposal, user, comment: str) -> TargetPr
     else:
         _require_state(proposal, TargetProposal.State.FORWARDED, TargetProposal.State.SUBMITTED, TargetProposal.State.APPROVED)
     _move(proposal, user, to_state=TargetProposal.State.RETURNED, action=TargetProposalEvent.Action.RETURNED, comment=comment, review_comment=comment)
-    transaction.on_commit(lambda pk=proposal.pk: tasks.notify_proposal_returned.delay(pk), robust=True)
+    after_commit("notify_proposal_returned", proposal.pk)
     return proposal
 
 
@@ -456,7 +456,7 @@ def target_year_publish(*, target_year: TargetYear, user) -> PublishedYear:
     ])
     periods_ensure(year=target_year.year)
     stats = obligations_generate(year=target_year.year)
-    transaction.on_commit(lambda pk=target_year.pk: tasks.notify_targets_published.delay(pk), robust=True)
+    after_commit("notify_targets_published", target_year.pk)
     return PublishedYear(target_year=target_year, values=len(values), obligations_created=stats.created)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Role
+from agencies.selectors import is_agency_member
 
 from .. import selectors_entries as selectors
 from ..forms import EntryForm, ReviewForm
@@ -124,9 +125,9 @@ def entry_detail(request, pk):
     agency_id = entry.obligation.agency_id
     actions = {
         "submit": entry.state in workflow.EDITABLE_STATES and user.has_role(Role.OFFICER) and user.agency_id == agency_id,
-        "forward": entry.state == Entry.State.SUBMITTED and workflow.is_agency_member(user, agency_id, Role.AGENCY_REVIEWER),
+        "forward": entry.state == Entry.State.SUBMITTED and is_agency_member(user, agency_id, Role.AGENCY_REVIEWER),
         "return": (entry.state == Entry.State.FORWARDED and user.has_role(Role.AAC_REVIEWER))
-        or (entry.state == Entry.State.SUBMITTED and workflow.is_agency_member(user, agency_id, Role.AGENCY_REVIEWER)),
+        or (entry.state == Entry.State.SUBMITTED and is_agency_member(user, agency_id, Role.AGENCY_REVIEWER)),
         "approve": entry.state == Entry.State.FORWARDED and user.has_role(Role.AAC_REVIEWER),
         "reopen": entry.state == Entry.State.APPROVED and user.has_role(Role.AAC_REVIEWER),
     }
