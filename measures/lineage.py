@@ -229,8 +229,6 @@ def stored_items(plan: PlanVersion, *, figures: bool = False) -> tuple[list[Item
     """A stored version's measures and indicators (two queries of plain rows); with
     ``figures``, each indicator marked when entries hang on it (an EXISTS per indicator,
     which reads the index, not the entries)."""
-    from reporting.models import Entry
-
     measures = Measure.objects.filter(strategy__plan=plan).order_by("strategy__position", "number").values_list(
         "pk", "text", "printed_number", "number", "strategy__number", "strategy__section__number", "strategy__section__parent__number",
     )
@@ -241,7 +239,9 @@ def stored_items(plan: PlanVersion, *, figures: bool = False) -> tuple[list[Item
         measure_items.append(Item(reference=references[pk], text=text, pk=pk))
     indicators = Indicator.objects.filter(measure__strategy__plan=plan).order_by("measure__strategy__position", "measure__number", "position")
     if figures:
-        indicators = indicators.annotate(has_figures=Exists(Entry.objects.filter(obligation__indicator=OuterRef("pk"))))
+        # Through the reverse relations (obligations → entries): measures needs no import of reporting.
+        with_entries = Indicator.objects.filter(pk=OuterRef("pk"), obligations__entries__isnull=False)
+        indicators = indicators.annotate(has_figures=Exists(with_entries))
     else:
         indicators = indicators.annotate(has_figures=Value(False))
     indicator_items = [

@@ -176,6 +176,9 @@ class Entry(models.Model):
         RETURNED = "returned", _("退回修正")
         APPROVED = "approved", _("已核定")
 
+    # Still with the officer: they may change it, and it is owed until submitted.
+    EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
+
     class Milestone(models.TextChoices):
         NOT_STARTED = "not_started", _("尚未開始")
         IN_PROGRESS = "in_progress", _("進行中")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from measures.lineage import predecessors_for_year
 from measures.models import Measure, PlanVersion, Strategy, TargetValue
 
 from ..assessment import HEADLINE_STATUSES, Status
@@ -283,8 +284,6 @@ def _attach_previous_figures(rows: list[ReportRow], *, year: int, quarter: int):
     """The year before's figure up to the same quarter, beside each row: of the same indicator,
     or of the one it continues when the year before belongs to the version before; a value
     printed for one agency beside that agency's own."""
-    from measures.lineage import predecessors_for_year
-
     indicator_ids = sorted({row.indicator.pk for row in rows if row.indicator})
     carried_by = predecessors_for_year(indicator_ids, year=year - 1)
     if not carried_by:

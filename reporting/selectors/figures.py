@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Max, Q, Sum, When
 
+from measures.lineage import indicator_ancestry
 from measures.models import Indicator, TargetValueIndicator
 
 from ..models import Entry, ReportingPeriod
@@ -147,8 +148,6 @@ def indicator_trend(*, indicator: Indicator, include_submitted: bool = False, ag
     Years before the indicator's plan version come from the indicators it continues
     (measures/lineage.py), each only in the years of its own version, so one line of work
     keeps its trend across a revision. ``chain``: that ancestry, when the caller has it."""
-    from measures.lineage import indicator_ancestry
-
     chain = chain or indicator_ancestry(indicator)
     kinds = IndicatorKinds.load([step.pk for step in chain])
     in_own_years = Q()

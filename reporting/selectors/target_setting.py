@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Role
 from agencies.selectors import is_agency_member
+from measures.lineage import predecessors_for_year
 from measures.models import AgencyAssignment, Indicator, Measure, PerformanceTarget, PlanVersion, TargetValue, TargetYear
 
 from ..models import TargetProposal
@@ -151,8 +152,6 @@ def proposal_groups(*, proposals: QuerySet[TargetProposal], target_year: TargetY
 def _previous_figures(proposals, target_year):
     """Year N−1's national figures (and the own-agency ones for values of one agency). When
     N−1 belongs to the version before, they are the figures of the indicators these continue."""
-    from measures.lineage import predecessors_for_year
-
     previous_year = target_year.year - 1
     indicator_ids = sorted({p.indicator_ids[0] for p in proposals if p.indicator_ids})
     if not indicator_ids:

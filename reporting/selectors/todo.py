@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 
 from ..models import Entry, Obligation, PeriodReopening, ReportingPeriod
-from ..services.entries import EDITABLE_STATES
 
-OWED_STATES = EDITABLE_STATES  # not started, a draft, or returned: the officer still has to act
+OWED_STATES = Entry.EDITABLE_STATES  # besides an entry not started: the officer still has to act
 
 
 @dataclass

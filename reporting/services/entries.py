@@ -21,7 +21,7 @@ from ..queueing import after_commit
 from ..models import Entry, EntryEvent, Obligation, PeriodReopening, ReportingPeriod
 from ..values import VALUE_FIELDS, EntryValueError, clean_entry_values
 
-EDITABLE_STATES = {Entry.State.DRAFT, Entry.State.RETURNED}
+EDITABLE_STATES = Entry.EDITABLE_STATES
 TRACKED_FIELDS = (*VALUE_FIELDS, "narrative", "shortfall_reason")
 
 

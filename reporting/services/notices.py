@@ -25,7 +25,7 @@ from ..models import Entry, EntryEvent, Obligation, ReportingPeriod
 from ..models_notices import Notice, ReminderLog, TargetReminderLog
 
 # An obligation is still owed for a period while its entry is missing, a draft or returned.
-OWING_STATES = (Entry.State.DRAFT, Entry.State.RETURNED)
+OWING_STATES = Entry.EDITABLE_STATES
 DEFAULT_REMINDER_DAYS_BEFORE = 3
 
 

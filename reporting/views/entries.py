@@ -21,6 +21,7 @@ from ..services import entries as workflow
 from ..services.entries import EntryConflict, EntryInput, WorkflowError
 from ..values import EntryValueError
 from .evidence import evidence_panel
+from .review import next_in_queue
 
 
 def _year_and_quarter(request, years):
@@ -186,8 +187,6 @@ QUEUE_PAGES = {Entry.State.SUBMITTED: "reporting:agency_review_queue", Entry.Sta
 
 def _to_next_in_queue(request, entry, *, state, done):
     """After a review step, on to the next entry waiting in the same queue, or back to it."""
-    from .review import next_in_queue
-
     following = next_in_queue(user=request.user, state=state, after=entry)
     if following is None:
         messages.success(request, done + _("清單中已沒有待審的資料。"))
